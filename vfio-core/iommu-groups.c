@@ -1,0 +1,137 @@
+#include "iommu-groups.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysfs.h"
+
+bool driver_is_vfio(const char *driver)
+{
+	return !strncmp(driver, "vfio", 4) || strstr(driver, "_vfio_pci") != NULL;
+}
+
+static bool class_is_bridge(uint32_t class)
+{
+	uint32_t base_sub = class >> 8;
+
+	return base_sub == 0x0604 || base_sub == 0x0609 || base_sub == 0x0607; /* PCI-PCI, semi-transparent, CardBus */
+}
+
+bool iommu_member_allowed(const char *driver, uint32_t class)
+{
+	return !driver[0] || driver_is_vfio(driver) || !strcmp(driver, "pci-stub") ||
+	       class_is_bridge(class);
+}
+
+struct group_ctx {
+	const char *root;
+	struct inventory *inv;
+	struct iommu_group_info *group;
+	char dir[PATH_MAX]; /* "<root>/kernel/iommu_groups/<id>/devices" */
+};
+
+static int add_member(const char *name, void *opaque)
+{
+	struct group_ctx *ctx = opaque;
+	struct iommu_group_info *g = ctx->group;
+	const struct pci_dev_info *pci = inventory_find(ctx->inv, name);
+	struct iommu_member *v, *m;
+	char path[PATH_MAX];
+
+	v = realloc(g->members, (g->n_members + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	g->members = v;
+	m = &v[g->n_members++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	if (pci) {
+		snprintf(m->driver, sizeof(m->driver), "%s", pci->driver);
+		m->class = pci->class;
+	} else if (sysfs_path(path, sizeof(path), ctx->dir, "%s/driver", name) ||
+		   sysfs_read_link_name(path, m->driver, sizeof(m->driver))) {
+		m->driver[0] = '\0';
+	}
+	m->allowed = iommu_member_allowed(m->driver, m->class);
+	return 0;
+}
+
+static int add_group(const char *name, void *opaque)
+{
+	struct group_ctx *ctx = opaque;
+	struct inventory *inv = ctx->inv;
+	struct iommu_group_info *v, *g;
+	char *end;
+	long id = strtol(name, &end, 10);
+	int ret;
+
+	if (*end || end == name || id < 0 || id > INT_MAX)
+		return 0; /* not a group directory */
+	v = realloc(inv->groups, (inv->n_groups + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	inv->groups = v;
+	g = &v[inv->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->id = (int)id;
+	ctx->group = g;
+	if (sysfs_path(ctx->dir, sizeof(ctx->dir), ctx->root, "kernel/iommu_groups/%s/devices", name))
+		return 0;
+	ret = sysfs_for_each_entry(ctx->dir, add_member, ctx);
+	if (ret && ret != -ENOENT)
+		return ret;
+	g->viable = iommu_group_blockers(inv, g, NULL, g->reason, sizeof(g->reason)) == 0;
+	if (g->viable)
+		snprintf(g->reason, sizeof(g->reason),
+			 "every member is unbound, bound to a VFIO driver or pci-stub, or a bridge");
+	return 0;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct iommu_group_info *ga = a, *gb = b;
+
+	return (ga->id > gb->id) - (ga->id < gb->id);
+}
+
+int iommu_groups_scan(const char *root, struct inventory *inv)
+{
+	struct group_ctx ctx = { .root = root, .inv = inv };
+	char dir[PATH_MAX];
+	int ret;
+
+	if (sysfs_path(dir, sizeof(dir), root, "kernel/iommu_groups"))
+		return -ENAMETOOLONG;
+	ret = sysfs_for_each_entry(dir, add_group, &ctx);
+	if (ret && ret != -ENOENT)
+		return ret;
+	qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
+	inv->has_iommu = inv->n_groups > 0;
+	return 0;
+}
+
+size_t iommu_group_blockers(const struct inventory *inv, const struct iommu_group_info *g,
+			    const char *except, char *buf, size_t len)
+{
+	size_t count = 0, used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < g->n_members; i++) {
+		const struct iommu_member *m = &g->members[i];
+		const struct pci_dev_info *pci = inventory_find(inv, m->name);
+		const char *what = pci && pci->class_name[0] ? pci->class_name : "device";
+		int n;
+
+		if (m->allowed || (except && !strcmp(m->name, except)))
+			continue;
+		count++;
+		n = snprintf(buf + used, len - used, "%s%s (%s) is bound to %s, a host driver",
+			     used ? "; " : "", m->name, what, m->driver);
+		if (n > 0 && (size_t)n < len - used)
+			used += (size_t)n;
+	}
+	return count;
+}
