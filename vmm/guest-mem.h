@@ -1,0 +1,53 @@
+/*
+ * Guest RAM: a list of regions, each a host mapping of (part of) a memfd, and
+ * the one bounds-checked guest-physical -> host translation every device,
+ * virtqueue and loader uses.
+ *
+ * Contract of gpa_to_hva(): the range [gpa, gpa + len) must lie wholly inside
+ * one RAM region; anything else (MMIO, a hole, a range spanning two regions,
+ * gpa + len wrapping past 2^64, len 0 at an address outside RAM) yields NULL.
+ * Callers that copy guest data must treat NULL as a guest error, never crash.
+ */
+#ifndef IOVIRT_GUEST_MEM_H
+#define IOVIRT_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+#define GUEST_MEM_MAX_REGIONS 8
+
+struct guest_mem_region {
+	uint64_t gpa;        /* first guest-physical address */
+	uint64_t size;       /* bytes */
+	void *hva;           /* host mapping of the whole region */
+	int fd;              /* backing memfd, or -1 (tests back regions with malloc'd memory) */
+	uint64_t fd_offset;  /* where the region starts in fd: what vhost-user and VFIO need */
+};
+
+struct guest_mem {
+	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+	size_t n_regions;
+};
+
+/*
+ * Add a region. Regions must not overlap and size must be > 0 with gpa + size
+ * not wrapping. Returns 0, -EINVAL or -ENOSPC. The caller keeps ownership of
+ * hva and fd.
+ */
+int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size, void *hva, int fd,
+		  uint64_t fd_offset) __must_check;
+
+/* Host pointer for [gpa, gpa + len), or NULL (see the contract above). */
+void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/* Copy out of / into guest RAM with the same checks; 0 or -EFAULT. */
+int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *buf, size_t len) __must_check;
+int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, size_t len) __must_check;
+
+/* The region holding gpa, or NULL. */
+const struct guest_mem_region *guest_mem_find(const struct guest_mem *mem, uint64_t gpa);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * The guest-physical memory map every iovirt VM uses (x86-64).
+ *
+ *   0x00000000 - 0x0009ffff  RAM (low 640 KiB: real-mode area, boot_params, command line)
+ *   0x000a0000 - 0x000fffff  legacy hole (VGA, option ROMs, BIOS area: MP/ACPI tables live at 0xe0000)
+ *   0x00100000 - RAM_LOW_END RAM (kernel, initrd, guest images)
+ *   0xc0000000 - 0xdfffffff  32-bit PCI MMIO window (BARs)
+ *   0xe0000000 - 0xefffffff  PCI ECAM (256 buses)
+ *   0xfec00000               IOAPIC
+ *   0xfee00000               local APIC
+ *   4 GiB - ...              RAM above the hole when the guest has more than RAM_LOW_END
+ *   after high RAM           64-bit PCI MMIO window
+ *
+ * The low-RAM entry covers 0 - min(size, RAM_LOW_END) in one memory slot; the
+ * e820 map marks the legacy hole reserved, and KVM keeps backing it with RAM.
+ */
+#ifndef IOVIRT_MEMORY_MAP_H
+#define IOVIRT_MEMORY_MAP_H
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+#define GPA_LEGACY_HOLE_START 0x000a0000ULL
+#define GPA_LEGACY_HOLE_END   0x00100000ULL
+#define GPA_BIOS_TABLES       0x000e0000ULL /* MP table, ACPI RSDP and tables: 128 KiB */
+#define GPA_BIOS_TABLES_SIZE  0x00020000ULL
+#define GPA_RAM_LOW_END       0xc0000000ULL /* RAM below the 32-bit PCI hole */
+#define GPA_PCI_MMIO32_START  0xc0000000ULL
+#define GPA_PCI_MMIO32_END    0xe0000000ULL
+#define GPA_PCI_ECAM          0xe0000000ULL
+#define GPA_PCI_ECAM_SIZE     0x10000000ULL
+#define GPA_IOAPIC            0xfec00000ULL
+#define GPA_LAPIC             0xfee00000ULL
+#define GPA_RAM_HIGH_START    0x100000000ULL
+#define GPA_PCI_MMIO64_SIZE   (64ULL * GiB)
+
+#endif
