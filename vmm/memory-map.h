@@ -20,6 +20,18 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
+/* Boot-time structures in low RAM, shared by the Linux loader and the guest-image loader. */
+#define GPA_BOOT_GDT          0x00000500ULL /* flat GDT: 0x10 = 64-bit code, 0x18 = data (Linux's __BOOT_CS/__BOOT_DS) */
+#define GPA_BOOT_IDT          0x00000600ULL
+#define GPA_ZERO_PAGE         0x00007000ULL /* Linux boot_params */
+#define GPA_BOOT_STACK_TOP    0x00008ff0ULL
+#define GPA_BOOT_PML4         0x00009000ULL /* identity page tables: PML4, PDPT, 4 PDs of 2 MiB pages = 4 GiB */
+#define GPA_BOOT_PDPT         0x0000a000ULL
+#define GPA_BOOT_PD           0x0000b000ULL /* 4 pages: 0xb000 - 0xefff */
+#define GPA_CMDLINE           0x00020000ULL
+#define GPA_CMDLINE_MAX       0x00010000ULL /* 64 KiB including the NUL */
+#define GPA_KERNEL_DEFAULT    0x01000000ULL /* 16 MiB: where a relocatable kernel goes by default */
+
 #define GPA_LEGACY_HOLE_START 0x000a0000ULL
 #define GPA_LEGACY_HOLE_END   0x00100000ULL
 #define GPA_BIOS_TABLES       0x000e0000ULL /* MP table, ACPI RSDP and tables: 128 KiB */
