@@ -51,9 +51,13 @@ static int add_member(const char *name, void *opaque)
 	if (pci) {
 		snprintf(m->driver, sizeof(m->driver), "%s", pci->driver);
 		m->class = pci->class;
-	} else if (sysfs_path(path, sizeof(path), ctx->dir, "%s/driver", name) ||
-		   sysfs_read_link_name(path, m->driver, sizeof(m->driver))) {
-		m->driver[0] = '\0';
+	} else if (!sysfs_path(path, sizeof(path), ctx->dir, "%s/driver", name)) {
+		int ret = sysfs_read_link_name(path, m->driver, sizeof(m->driver));
+
+		if (ret == -ENOENT)
+			m->driver[0] = '\0';
+		else if (ret) /* a driver we cannot name still holds the device */
+			snprintf(m->driver, sizeof(m->driver), "(unreadable)");
 	}
 	m->allowed = iommu_member_allowed(m->driver, m->class);
 	return 0;

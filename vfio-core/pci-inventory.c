@@ -28,6 +28,9 @@ int pci_bdf_parse(const char *in, char out[PCI_BDF_STRLEN])
 	unsigned int dom = 0, bus, slot, fn;
 	char tail;
 
+	/* sscanf's %x would also take "0x" prefixes and signs: allow only hex digits and separators. */
+	if (!in[0] || strspn(in, "0123456789abcdefABCDEF:.") != strlen(in))
+		return -EINVAL;
 	if (sscanf(in, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &tail) != 4) {
 		dom = 0;
 		if (sscanf(in, "%x:%x.%x%c", &bus, &slot, &fn, &tail) != 3)
@@ -151,7 +154,9 @@ static int scan_sriov(struct scan_ctx *ctx)
 		return 0;
 	d->is_pf = true;
 	d->sriov_numvfs = (int)read_long_or(ctx->dev_dir, "sriov_numvfs", 0);
-	if (d->sriov_numvfs <= 0 || d->sriov_numvfs > 0xffff)
+	if (d->sriov_totalvfs > 0xffff || d->sriov_numvfs < 0 || d->sriov_numvfs > d->sriov_totalvfs)
+		d->sriov_numvfs = 0; /* the kernel never reports this; do not trust it */
+	if (d->sriov_numvfs == 0)
 		return 0;
 	d->n_vfs = (size_t)d->sriov_numvfs;
 	d->vfs = calloc(d->n_vfs, PCI_BDF_STRLEN);
@@ -163,6 +168,24 @@ static int scan_sriov(struct scan_ctx *ctx)
 			memmove(d->vfs[kept++], d->vfs[i], PCI_BDF_STRLEN);
 	d->n_vfs = kept;
 	return 0;
+}
+
+/*
+ * A driver link that exists but cannot be read (a name too long, say) still
+ * means a driver holds the device: name it "(unreadable)" so that it counts
+ * as a host driver and never makes a group look viable.
+ */
+static void read_driver(const char *dev_dir, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	buf[0] = '\0';
+	if (sysfs_path(path, sizeof(path), dev_dir, "driver"))
+		return;
+	ret = sysfs_read_link_name(path, buf, len);
+	if (ret && ret != -ENOENT)
+		snprintf(buf, len, "(unreadable)");
 }
 
 static int read_group_id(const char *dev_dir)
@@ -190,7 +213,7 @@ static void read_identity(struct scan_ctx *ctx)
 	d->class = (uint32_t)read_long_or(dir, "class", 0) & 0xffffff;
 	d->numa_node = (int)read_long_or(dir, "numa_node", -1);
 	d->iommu_group = read_group_id(dir);
-	read_link_or_empty(dir, "driver", d->driver, sizeof(d->driver));
+	read_driver(dir, d->driver, sizeof(d->driver));
 	read_str_or_empty(dir, "driver_override", d->driver_override, sizeof(d->driver_override));
 	if (!strcmp(d->driver_override, "(null)"))
 		d->driver_override[0] = '\0';

@@ -86,7 +86,8 @@ static void copy_name(char *out, size_t len, const char *name)
 
 void pci_lookup_names(struct pci_lookup *lk, struct pci_dev_info *d)
 {
-	const int flags = PCI_LOOKUP_NO_NUMBERS; /* NULL instead of hex when pci.ids lacks the ID */
+	/* pci.ids only (not udev's hwdb); NULL instead of hex numbers when it lacks the ID */
+	const int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
 	char buf[PCI_NAME_LEN];
 
 	if (!lk || !lk->pacc)
