@@ -51,16 +51,22 @@ typedef void (*guest_irq_fn)(struct guest_frame *f);
 void guest_irq_set_handler(unsigned vector, guest_irq_fn fn);
 
 /*
- * Run fn(arg) at ring 3 with IOPL 3 (port I/O allowed, no exits for
- * privilege) on this CPU's user stack, interrupts enabled if irqs is set.
- * Returns fn's return value. On this host's KVM ring-3 code runs natively.
+ * Run fn(arg) at ring 3 on this CPU's user stack with port I/O allowed (IOPL
+ * 3, and an all-open TSS I/O bitmap for hypervisors that force IOPL to 0),
+ * interrupts enabled if irqs is set (some hypervisors force IF on at ring 3).
+ * Returns fn's return value (fn returns through a #UD at guest_user_exit,
+ * the one ring-3 -> ring-0 transition every KVM flavour delivers). Ring-3
+ * code runs natively even where the host emulates ring 0.
  */
 uint64_t guest_run_user(uint64_t (*fn)(uint64_t), uint64_t arg, int irqs);
 
-/* ucalls (guest/ucall-abi.h): each is one exit to the host. */
-void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *buf);
+/*
+ * ucalls (guest/ucall-abi.h): each is one exit to the host. ucall() and
+ * guest_sync() return what the host left in args[UCALL_REPLY_ARG].
+ */
+uint64_t ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *buf);
 void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void guest_sync(uint64_t stage, uint64_t value);
+uint64_t guest_sync(uint64_t stage, uint64_t value);
 void guest_done(int status) __attribute__((noreturn));
 void guest_assert_fail(const char *file, unsigned line, const char *expr, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));

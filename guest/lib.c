@@ -196,13 +196,14 @@ int guest_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *buf)
+uint64_t ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *buf)
 {
 	struct ucall uc = { .cmd = cmd, .args = { a0, a1 } };
 
 	if (buf)
 		guest_snprintf(uc.buf, sizeof(uc.buf), "%s", buf);
 	outl(UCALL_PORT, (uint32_t)(uint64_t)&uc);
+	return ((volatile struct ucall *)&uc)->args[UCALL_REPLY_ARG];
 }
 
 void guest_printf(const char *fmt, ...)
@@ -216,9 +217,9 @@ void guest_printf(const char *fmt, ...)
 	outl(UCALL_PORT, (uint32_t)(uint64_t)&uc);
 }
 
-void guest_sync(uint64_t stage, uint64_t value)
+uint64_t guest_sync(uint64_t stage, uint64_t value)
 {
-	ucall(UCALL_SYNC, stage, value, 0);
+	return ucall(UCALL_SYNC, stage, value, 0);
 }
 
 void guest_done(int status)

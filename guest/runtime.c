@@ -1,4 +1,6 @@
 /* Per-CPU start-up: GDT, TSS, IDT, local APIC, traps, ring-3 entry, the join at the end. */
+#include <stddef.h>
+
 #include "guest.h"
 #include "memory-map.h"
 
@@ -19,6 +21,7 @@ struct tss64 {
 	uint64_t reserved2;
 	uint16_t reserved3;
 	uint16_t iomap_base;
+	uint8_t iomap[8192 + 1]; /* all ports allowed at ring 3; the last byte ends the map */
 } __attribute__((packed));
 
 struct idt_gate {
@@ -53,7 +56,8 @@ static volatile unsigned cpus_finished;
 static volatile unsigned idt_ready;
 
 extern uint8_t guest_vec_stubs[];
-extern void guest_user_return(void);
+extern uint8_t guest_user_exit[];
+extern void guest_user_resume(uint64_t ret, uint64_t kernel_rsp) __attribute__((noreturn));
 extern uint64_t guest_user_enter(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t user_rsp,
 				 uint64_t rflags, uint64_t *kernel_save);
 void guest_start(unsigned cpu, unsigned ncpus) __attribute__((noreturn));
@@ -95,7 +99,6 @@ static void idt_build(void)
 {
 	for (unsigned v = 0; v < 256; v++)
 		idt_set(v, guest_vec_stubs + 16 * v, 0);
-	idt_set(0x80, (void *)guest_user_return, 3);
 }
 
 static void gdt_load(unsigned cpu)
@@ -114,7 +117,8 @@ static void gdt_load(unsigned cpu)
 	       ((t >> 24) & 0xff) << 56;
 	g[6] = t >> 32;
 	tsss[cpu].rsp0 = (uint64_t)ttop;
-	tsss[cpu].iomap_base = sizeof(struct tss64);
+	tsss[cpu].iomap_base = offsetof(struct tss64, iomap);
+	tsss[cpu].iomap[8192] = 0xff;
 	__asm__ volatile("lgdt %0" :: "m"(p));
 	__asm__ volatile("pushq $0x08; lea 1f(%%rip), %%rax; pushq %%rax; lretq; 1:" ::: "rax", "memory");
 	__asm__ volatile("mov %0, %%ds; mov %0, %%es; mov %0, %%ss; mov %0, %%fs"
@@ -157,6 +161,8 @@ void guest_trap(struct guest_frame *f)
 
 	if (f->vector == 0xff)
 		return; /* spurious: no EOI */
+	if (f->vector == 6 && (f->cs & 3) == 3 && f->rip == (uint64_t)guest_user_exit)
+		guest_user_resume(f->rdi, percpus[guest_cpu()].kernel_save);
 	if (!fn)
 		guest_assert_fail(__FILE__, __LINE__, "unexpected trap",
 				  "vector %lu error 0x%lx rip 0x%lx cpu %u", (unsigned long)f->vector,

@@ -86,7 +86,7 @@ vec_common:
  * uint64_t guest_user_enter(fn, arg, user_rsp, rflags, kernel_save)
  * Save the callee-saved registers and the kernel rsp in *kernel_save, then
  * iretq to ring 3 at guest_user_trampoline with rdi = arg, rsi = fn.
- * guest_user_return (the int $0x80 gate) comes back here with rax.
+ * guest_user_resume comes back to our caller with fn's return value.
  */
 	.globl guest_user_enter
 guest_user_enter:
@@ -111,14 +111,20 @@ guest_user_enter:
 guest_user_trampoline:
 	call *%rsi
 	mov %rax, %rdi
-	int $0x80
+/*
+ * Back to ring 0: a #UD at this address (guest_trap recognises it). An
+ * exception is the one ring-3 -> ring-0 transition every KVM flavour
+ * delivers; `int $n` from ring 3 is not available everywhere.
+ */
+	.globl guest_user_exit
+guest_user_exit:
 	ud2
 
-/* int $0x80 (DPL 3): back from ring 3. rdi = return value. */
-	.globl guest_user_return
-guest_user_return:
+/* void guest_user_resume(uint64_t ret, uint64_t kernel_rsp): return from guest_user_enter. */
+	.globl guest_user_resume
+guest_user_resume:
 	mov %rdi, %rax
-	mov %gs:8, %rsp			/* percpu.kernel_save */
+	mov %rsi, %rsp
 	pop %r15
 	pop %r14
 	pop %r13
@@ -126,4 +132,5 @@ guest_user_return:
 	pop %rbp
 	pop %rbx
 	ret
+
 	.section .note.GNU-stack, "", @progbits

@@ -13,6 +13,7 @@
 #define UCALL_PORT      0x510
 #define UCALL_MAX_ARGS  6
 #define UCALL_BUF_SIZE  256
+#define UCALL_REPLY_ARG 5 /* the host may answer a SYNC by writing args[5] before resuming */
 
 enum ucall_cmd {
 	UCALL_NONE = 0,

@@ -1,5 +1,6 @@
 #include "ucall.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "vcpu.h"
@@ -15,6 +16,12 @@ uint64_t get_ucall(struct vcpu *vcpu, struct ucall *uc)
 	}
 	uc->buf[UCALL_BUF_SIZE - 1] = '\0';
 	return uc->cmd;
+}
+
+int ucall_reply(struct vcpu *vcpu, uint64_t value)
+{
+	return guest_mem_write(&vcpu->vm->mem, vcpu->ucall_gpa + offsetof(struct ucall, args) +
+			       UCALL_REPLY_ARG * sizeof(uint64_t), &value, sizeof(value));
 }
 
 #include "memory-map.h"

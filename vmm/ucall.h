@@ -11,6 +11,7 @@
 #ifndef IOVIRT_UCALL_H
 #define IOVIRT_UCALL_H
 
+#include "compiler.h"
 #include "ucall-abi.h"
 
 struct vcpu;
@@ -22,5 +23,11 @@ struct vcpu;
  * outside guest memory.
  */
 uint64_t get_ucall(struct vcpu *vcpu, struct ucall *uc);
+
+/*
+ * Answer the ucall the vCPU is stopped on: write value to its
+ * args[UCALL_REPLY_ARG], which the guest reads when it resumes. 0 or -EFAULT.
+ */
+int ucall_reply(struct vcpu *vcpu, uint64_t value) __must_check;
 
 #endif

@@ -74,7 +74,6 @@ static void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned 
 		if (((e->eax >> 5) & 7) >= 3)
 			e->eax |= (ncpus - 1) << 14;
 		break;
-	case 0xb:
 	case 0x1f:
 		cpuid_topology_leaf(e, apic_id, ncpus);
 		break;
@@ -84,17 +83,36 @@ static void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned 
 	}
 }
 
+/* Replace whatever KVM listed for leaf 0xb with the three subleaves of our topology. */
+static void cpuid_set_topology(struct kvm_cpuid2 *c, unsigned apic_id, unsigned ncpus)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function != 0xb)
+			c->entries[n++] = c->entries[i];
+	for (unsigned sub = 0; sub < 3; sub++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[n++];
+
+		*e = (struct kvm_cpuid_entry2){ .function = 0xb, .index = sub,
+						.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+		cpuid_topology_leaf(e, apic_id, ncpus);
+	}
+	c->nent = n;
+}
+
 int x86_cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned apic_id, unsigned ncpus,
 		       struct kvm_cpuid2 **out)
 {
 	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	struct kvm_cpuid2 *c = malloc(sz + 3 * sizeof(supported->entries[0]));
 
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, supported, sz);
 	for (unsigned i = 0; i < c->nent; i++)
 		cpuid_adjust(&c->entries[i], apic_id, ncpus);
+	cpuid_set_topology(c, apic_id, ncpus);
 	*out = c;
 	return 0;
 }
