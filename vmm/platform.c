@@ -1,6 +1,7 @@
 #include "platform.h"
 
 #include "memory-map.h"
+#include "pci.h"
 #include "power.h"
 #include "rtc.h"
 #include "uart-8250.h"
@@ -16,5 +17,7 @@ int platform_attach(struct vm *vm, int console_fd, struct platform *out)
 		ret = rtc_attach(vm);
 	if (!ret)
 		ret = power_attach(vm);
+	if (!ret)
+		ret = pci_root_create(vm, &out->pci);
 	return ret;
 }

@@ -10,9 +10,11 @@
 
 struct vm;
 struct uart_8250;
+struct pci_root;
 
 struct platform {
 	struct uart_8250 *com1;
+	struct pci_root *pci;
 };
 
 /*
