@@ -86,6 +86,12 @@ int guest_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((
 void serial_putc(char c);
 void serial_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Identity-map [gpa, gpa + size) (2 MiB pages, user-accessible). The VMM
+ * maps only the low 4 GiB; 64-bit BARs live above. Ring 0 only.
+ */
+void guest_map(uint64_t gpa, uint64_t size);
+
 /* Local APIC (xAPIC MMIO). */
 uint32_t lapic_id(void);
 void lapic_eoi(void);

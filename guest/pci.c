@@ -161,6 +161,8 @@ int msix_init(struct msix *m, uint16_t bdf)
 	pba = pci_read32(bdf, m->cap + 8);
 	m->table = pci_bar_addr(bdf, table & 7) + (table & ~7u);
 	m->pba = pci_bar_addr(bdf, pba & 7) + (pba & ~7u);
+	guest_map(m->table, m->nvec * 16);
+	guest_map(m->pba, (m->nvec + 63) / 64 * 8);
 	return 0;
 }
 

@@ -148,6 +148,37 @@ static void cpu_init(unsigned cpu)
 	mmio_write32(GPA_LAPIC + LAPIC_SVR, 0x1ff); /* software-enable, spurious vector 0xff */
 }
 
+/* Page-table pages for guest_map(): enough for a few windows above 4 GiB. */
+static uint64_t pt_pool[32][512] __attribute__((aligned(4096)));
+static unsigned pt_used;
+
+static uint64_t *pt_next(uint64_t *entry)
+{
+	if (!(*entry & 1)) {
+		GUEST_ASSERT(pt_used < sizeof(pt_pool) / sizeof(pt_pool[0]));
+		memset(pt_pool[pt_used], 0, sizeof(pt_pool[0]));
+		*entry = (uint64_t)pt_pool[pt_used++] | 7;
+	}
+	return (uint64_t *)(*entry & 0x000ffffffffff000ULL);
+}
+
+void guest_map(uint64_t gpa, uint64_t size)
+{
+	const uint64_t huge = 2ULL << 20;
+	uint64_t cr3, *pml4;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	pml4 = (uint64_t *)(cr3 & 0x000ffffffffff000ULL);
+	for (uint64_t a = gpa & ~(huge - 1); a < gpa + size; a += huge) {
+		uint64_t *pdpt = pt_next(&pml4[(a >> 39) & 511]);
+		uint64_t *pd = pt_next(&pdpt[(a >> 30) & 511]);
+
+		if (!(pd[(a >> 21) & 511] & 1))
+			pd[(a >> 21) & 511] = a | 0x87; /* present, writable, user, 2 MiB */
+	}
+	__asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memory");
+}
+
 void guest_irq_set_handler(unsigned vector, guest_irq_fn fn)
 {
 	if (vector >= 32 && vector < 256)

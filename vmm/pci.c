@@ -13,6 +13,7 @@
 #include "vm.h"
 
 #define CF9_RST_CPU (1u << 2)
+#define GPA_PHYS_LIMIT (1ULL << 46) /* no BAR above what a guest can address */
 
 struct pci_root {
 	struct vm *vm;
@@ -157,7 +158,7 @@ static bool pci_bar_addr_ok(const struct pci_device *dev, unsigned n, uint64_t a
 	const struct pci_bar *b = &dev->bars[n];
 	uint64_t end = addr + b->size - 1;
 
-	if (!addr || end < addr)
+	if (!addr || end < addr || end >= GPA_PHYS_LIMIT)
 		return false;
 	if (b->type == PCI_BAR_IO)
 		return end < PORT_PCI_IO_END && addr >= 0x1000;
