@@ -293,14 +293,15 @@ static bool overlaps(unsigned off, unsigned len, unsigned start, unsigned end)
 
 uint32_t pci_device_cfg_read(struct pci_device *dev, unsigned off, unsigned len)
 {
-	uint32_t v = 0xffffffff;
+	uint32_t v = 0;
 
 	if (off >= PCI_CFG_SIZE || len > 4 || !len)
-		return v;
-	len = MIN(len, PCI_CFG_SIZE - off);
-	v = cfg_get(dev->cfg, off, len) | (len < 4 ? ~0u << (8 * len) : 0);
+		return 0xffffffff;
+	/* Bytes past the end of the space read as all-ones, like a master abort. */
+	for (unsigned i = 0; i < len; i++)
+		v |= (uint32_t)(off + i < PCI_CFG_SIZE ? dev->cfg[off + i] : 0xff) << (8 * i);
 	if (dev->ops->cfg_read)
-		dev->ops->cfg_read(dev, off, len, &v);
+		dev->ops->cfg_read(dev, off, MIN(len, PCI_CFG_SIZE - off), &v);
 	return v;
 }
 
