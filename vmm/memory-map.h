@@ -46,4 +46,25 @@
 #define GPA_RAM_HIGH_START    0x100000000ULL
 #define GPA_PCI_MMIO64_SIZE   (64ULL * GiB)
 
+/*
+ * I/O ports the VMM emulates. The ACPI tables (FADT sleep control/status
+ * registers, \_S5) and the MP table describe these same values.
+ */
+#define PORT_COM1             0x3f8  /* 8250 UART, 8 ports, ISA IRQ 4 */
+#define IRQ_COM1              4
+#define PORT_I8042_DATA       0x60
+#define PORT_I8042_CMD        0x64   /* command 0xfe: pulse reset = reboot request */
+#define PORT_RTC_INDEX        0x70   /* CMOS index (bit 7: NMI disable), data at 0x71 */
+#define IRQ_RTC               8
+#define PORT_UCALL            0x510  /* 32-bit write of a struct ucall's guest-physical address */
+#define PORT_ACPI_SLEEP_CTL   0x600  /* hardware-reduced ACPI SLEEP_CONTROL_REG: SLP_TYP bits 4:2, SLP_EN bit 5 */
+#define PORT_ACPI_SLEEP_STS   0x601  /* SLEEP_STATUS_REG: WAK_STS bit 7 */
+#define ACPI_SLP_TYP_S5       5      /* \_S5 package value: writing SLP_TYP=5 with SLP_EN powers off */
+#define ACPI_SCI_IRQ          9
+#define PORT_PCI_CONFIG_ADDR  0xcf8  /* PCI configuration mechanism #1: CF8 address, CFC-CFF data */
+#define PORT_PCI_CONFIG_DATA  0xcfc
+#define PORT_RESET_CF9        0xcf9  /* reset control register: bit 2 (RST_CPU) requests a reset */
+#define PORT_PCI_IO_START     0xc000 /* I/O BAR window */
+#define PORT_PCI_IO_END       0x10000
+
 #endif
