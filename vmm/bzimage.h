@@ -10,6 +10,7 @@
 #ifndef IOVIRT_BZIMAGE_H
 #define IOVIRT_BZIMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@
 #define BOOT_PROTO_VMLINUX     0x020f  /* the version announced in a synthesized header (vmlinux) */
 #define BOOT_LOADER_UNDEFINED  0xff    /* type_of_loader of a loader without an assigned id */
 #define BOOT_SETUP_SECTS_MAX   64      /* the real-mode setup is at most 32 KiB */
+#define BOOT_HDR_END_MAX       0x290   /* boot_params.hdr ends before edd_mbr_sig_buffer */
+#define BOOT_ENTRY64_OFFSET    0x200   /* 64-bit entry: protected-mode load address + 0x200 */
+#define BOOT_CMDLINE_SIZE_OLD  255     /* command line limit before protocol 2.06 */
+#define BOOT_INITRD_MAX_OLD    0x37ffffff /* initrd_addr_max before protocol 2.03 */
 
 /* loadflags */
 #define LOADED_HIGH     (1 << 0)
@@ -108,14 +113,14 @@ struct bzimage_info {
 	uint64_t initrd_addr_max;  /* highest address the initrd may occupy (inclusive) */
 	uint64_t cmdline_max;      /* longest command line in bytes, without the NUL */
 	uint16_t xloadflags;
-	const struct setup_header *hdr; /* points into the image */
+	bool relocatable;
+	struct setup_header hdr;   /* copy of the image's header; zero past hdr_len */
 };
 
 /*
  * Parse a bzImage held in [image, image + len). Returns 0 with *info filled,
  * or -ENOEXEC (not a bzImage, or one that cannot use the 64-bit entry point)
- * with the reason logged. info->hdr points into image: it is valid while
- * image is.
+ * with the reason logged.
  */
 int bzimage_parse(const void *image, size_t len, struct bzimage_info *info) __must_check;
 
