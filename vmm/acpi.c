@@ -459,7 +459,8 @@ static size_t dsdt_build(struct acpi_area *area, const struct acpi_cfg *cfg)
 	if (!buf)
 		return SIZE_MAX;
 	a = (struct aml){ .p = buf, .cap = room };
-	aml_le(&a, 0, SDT_HDR_LEN);
+	for (int i = 0; i < SDT_HDR_LEN; i++)
+		aml_byte(&a, 0);                       /* the header, filled below */
 	dsdt_body(&a, cfg);
 	off = a.err ? SIZE_MAX : area_alloc(area, a.len);
 	if (off != SIZE_MAX) {
