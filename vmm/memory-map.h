@@ -36,6 +36,11 @@
 #define GPA_LEGACY_HOLE_END   0x00100000ULL
 #define GPA_BIOS_TABLES       0x000e0000ULL /* MP table, ACPI RSDP and tables: 128 KiB */
 #define GPA_BIOS_TABLES_SIZE  0x00020000ULL
+#define GPA_ACPI_TABLES       0x000e0000ULL /* RSDP first (Linux scans 0xe0000-0xfffff), then the tables: 64 KiB */
+#define GPA_ACPI_TABLES_SIZE  0x00010000ULL
+#define GPA_ACPI_RSDP         GPA_ACPI_TABLES
+#define GPA_MPTABLE           0x000f0000ULL /* MP floating pointer + configuration table: 64 KiB */
+#define GPA_MPTABLE_SIZE      0x00010000ULL
 #define GPA_RAM_LOW_END       0xc0000000ULL /* RAM below the 32-bit PCI hole */
 #define GPA_PCI_MMIO32_START  0xc0000000ULL
 #define GPA_PCI_MMIO32_END    0xe0000000ULL

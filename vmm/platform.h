@@ -11,6 +11,7 @@
 struct vm;
 struct uart_8250;
 struct pci_root;
+struct linux_boot_cfg;
 
 struct platform {
 	struct uart_8250 *com1;
@@ -23,5 +24,15 @@ struct platform {
  * 0 or -errno.
  */
 int platform_attach(struct vm *vm, int console_fd, struct platform *out) __must_check;
+
+/*
+ * Boot Linux on vm: ACPI tables (MADT for every vCPU, MCFG, FADT with the
+ * sleep registers, DSDT with the PCI host bridge and its INTx routes) and an
+ * MP table, then the kernel, initrd and command line (cfg->ram_size and
+ * cfg->acpi_rsdp_addr are filled in here), then vCPU 0 in long mode at the
+ * kernel's 64-bit entry with rsi = boot_params. The other vCPUs wait for the
+ * kernel's INIT/SIPI. 0 or -errno (see linux_boot_load()).
+ */
+int platform_boot_linux(struct vm *vm, struct linux_boot_cfg *cfg) __must_check;
 
 #endif

@@ -9,13 +9,11 @@
 #ifndef IOVIRT_POWER_H
 #define IOVIRT_POWER_H
 
+#include "acpi.h" /* the sleep register bits the FADT describes */
 #include "compiler.h"
 
 struct vm;
 
-#define ACPI_SLP_EN       (1u << 5)
-#define ACPI_SLP_TYP_SHIFT 2
-#define ACPI_SLP_TYP_MASK  (7u << ACPI_SLP_TYP_SHIFT)
 #define I8042_CMD_RESET   0xfe
 
 /* Register the power and reset ports on vm. 0 or -errno. */
