@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "irq.h"
@@ -22,7 +23,10 @@ struct pci_testdev {
 	int doorbell_fd;
 	struct ioeventfd_cfg doorbell;
 	bool doorbell_on;
+	uint32_t *shm;     /* BAR1: host memory the guest maps directly (no exits) */
 };
+
+#define TESTDEV_SHM_SIZE (1u << 20)
 
 static struct pci_testdev *to_testdev(struct pci_device *dev)
 {
@@ -50,8 +54,6 @@ static void testdev_bar_read(struct pci_device *dev, unsigned bar, uint64_t off,
 		v = t->scratch;
 	else if (bar == 0 && off == TESTDEV_WRITES)
 		v = t->writes;
-	else if (bar == 1)
-		v = (uint32_t)off ^ TESTDEV_BAR1_PATTERN;
 	else if (bar == 3)
 		v = off == 0 ? t->io_scratch : (uint32_t)off;
 	pthread_mutex_unlock(&t->lock);
@@ -121,9 +123,11 @@ static void testdev_teardown(struct pci_device *dev)
 	if (t->doorbell_on && dev->vm)
 		ioeventfd_deassign(dev->vm->vm_fd, &t->doorbell);
 	close(t->doorbell_fd);
+	munmap(t->shm, TESTDEV_SHM_SIZE);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
+
 
 static const struct pci_device_ops pci_testdev_ops = {
 	.name = "pci-testdev",
@@ -144,7 +148,7 @@ static int testdev_setup(struct pci_testdev *t)
 			PCI_TESTDEV_CLASS, 1);
 	ret = pci_device_add_bar(dev, 0, PCI_BAR_MEM32, 4096, false, NULL);
 	if (!ret)
-		ret = pci_device_add_bar(dev, 1, PCI_BAR_MEM64, 1 << 20, true, NULL);
+		ret = pci_device_add_bar(dev, 1, PCI_BAR_MEM64, TESTDEV_SHM_SIZE, true, t->shm);
 	if (!ret)
 		ret = pci_device_add_bar(dev, 3, PCI_BAR_IO, 32, false, NULL);
 	if (!ret)
@@ -167,6 +171,14 @@ int pci_testdev_create(struct vm *vm, struct pci_root *root, const char *args,
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
+	t->shm = mmap(NULL, TESTDEV_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		      -1, 0);
+	if (t->shm == MAP_FAILED) {
+		free(t);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < TESTDEV_SHM_SIZE / 4; i++)
+		t->shm[i] = (i * 4) ^ TESTDEV_BAR1_PATTERN;
 	t->doorbell_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ret = t->doorbell_fd < 0 ? -errno : testdev_setup(t);
 	if (!ret)
@@ -176,6 +188,7 @@ int pci_testdev_create(struct vm *vm, struct pci_root *root, const char *args,
 		pci_msi_destroy(&t->dev);
 		if (t->doorbell_fd >= 0)
 			close(t->doorbell_fd);
+		munmap(t->shm, TESTDEV_SHM_SIZE);
 		pthread_mutex_destroy(&t->lock);
 		free(t);
 		return ret;
@@ -188,4 +201,13 @@ int pci_testdev_create(struct vm *vm, struct pci_root *root, const char *args,
 int pci_testdev_doorbell_fd(struct pci_device *dev)
 {
 	return dev->ops == &pci_testdev_ops ? to_testdev(dev)->doorbell_fd : -1;
+}
+
+int pci_testdev_shm(struct pci_device *dev, void **mem, size_t *size)
+{
+	if (dev->ops != &pci_testdev_ops)
+		return -EINVAL;
+	*mem = to_testdev(dev)->shm;
+	*size = TESTDEV_SHM_SIZE;
+	return 0;
 }

@@ -458,6 +458,9 @@ static void pci_root_teardown(void *opaque)
 
 		if (!dev || dev == &root->host_bridge)
 			continue;
+		for (unsigned n = 0; n < PCI_NUM_BARS; n++)
+			if (dev->bars[n].mapped)
+				pci_bar_unmap(dev, n);
 		if (dev->msix)
 			pci_msix_destroy(dev);
 		if (dev->msi)

@@ -73,10 +73,10 @@ static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t fd_of
 	int ret;
 
 	ret = guest_mem_add(&vm->mem, gpa, size, hva, vm->mem_fd, fd_offset);
-	if (!ret)
-		ret = vm_set_slot(vm, vm->n_slots, gpa, size, hva, 0);
-	if (!ret)
-		vm->n_slots++;
+	if (!ret) {
+		ret = vm_mem_map_slot(vm, gpa, size, hva, false);
+		ret = ret < 0 ? ret : 0;
+	}
 	return ret;
 }
 
@@ -138,6 +138,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->kvm_fd = vm->vm_fd = vm->mem_fd = -1;
 	vm->console_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->slot_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
@@ -202,24 +203,58 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->slot_lock);
 	pthread_cond_destroy(&vm->stop_cond);
+}
+
+static int vm_slot_alloc(struct vm *vm)
+{
+	int slot = -ENOSPC;
+
+	pthread_mutex_lock(&vm->slot_lock);
+	for (int i = 0; i < VM_MAX_SLOTS; i++) {
+		if (!(vm->slot_used[i / 8] & (1u << (i % 8)))) {
+			vm->slot_used[i / 8] |= 1u << (i % 8);
+			slot = i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
+	return slot;
+}
+
+static void vm_slot_free(struct vm *vm, int slot)
+{
+	pthread_mutex_lock(&vm->slot_lock);
+	vm->slot_used[slot / 8] &= ~(1u << (slot % 8));
+	pthread_mutex_unlock(&vm->slot_lock);
 }
 
 int vm_mem_map_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly)
 {
-	int slot = vm->n_slots;
+	int slot = vm_slot_alloc(vm);
 	int ret;
 
+	if (slot < 0)
+		return slot;
 	ret = vm_set_slot(vm, slot, gpa, size, hva, readonly ? KVM_MEM_READONLY : 0);
-	if (ret)
+	if (ret) {
+		vm_slot_free(vm, slot);
 		return ret;
-	vm->n_slots++;
+	}
 	return slot;
 }
 
 int vm_mem_unmap_slot(struct vm *vm, int slot)
 {
-	return vm_set_slot(vm, slot, 0, 0, NULL, 0);
+	int ret;
+
+	if (slot < 0 || slot >= VM_MAX_SLOTS)
+		return -EINVAL;
+	ret = vm_set_slot(vm, slot, 0, 0, NULL, 0);
+	if (!ret)
+		vm_slot_free(vm, slot);
+	return ret;
 }
 
 void vm_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...)

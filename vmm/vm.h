@@ -26,6 +26,7 @@ struct pci_root;
 #define VM_MAX_VCPUS     64
 #define VM_MIN_RAM       (2ULL << 20) /* the low boot structures and a small image */
 #define VM_MAX_TEARDOWNS 32
+#define VM_MAX_SLOTS     512
 
 struct vm_config {
 	uint64_t ram_size;  /* bytes, a multiple of 2 MiB */
@@ -62,7 +63,8 @@ struct vm {
 	void *ram;             /* host mapping of the whole memfd */
 	uint64_t ram_size;
 	struct guest_mem mem;
-	unsigned n_slots;      /* KVM memory slots used (RAM first, then device slots) */
+	uint8_t slot_used[VM_MAX_SLOTS / 8]; /* KVM memory slots: RAM first, then device BARs */
+	pthread_mutex_t slot_lock;
 	struct bus pio;
 	struct bus mmio;
 	struct gsi_router gsi;
@@ -96,8 +98,9 @@ void vm_destroy(struct vm *vm);
 
 /*
  * Install host memory (a BAR of a passed-through device, for example) as a
- * KVM memory slot at gpa. Returns the slot number or -errno. The caller keeps
- * the mapping until vm_mem_unmap_slot().
+ * KVM memory slot at gpa. Returns the slot number or -errno (-ENOSPC: all
+ * VM_MAX_SLOTS in use; -EEXIST from KVM: overlaps another slot). The caller
+ * keeps the mapping until vm_mem_unmap_slot(), which frees the slot number.
  */
 int vm_mem_map_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly)
 	__must_check;

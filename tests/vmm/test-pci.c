@@ -134,6 +134,11 @@ static void check_bar_moves(void)
 	pci_bar_set(tbdf, 1, 0xfffffffffff00000ULL);                /* wraps: refused */
 	pci_bar_set(tbdf, 1, bar1);
 	GUEST_ASSERT_EQ(mmio_read32(bar1), TESTDEV_BAR1_PATTERN);
+	pci_bar_set(tbdf, 1, 0xd8000000);                           /* RAM-backed BAR moves */
+	GUEST_ASSERT_EQ(mmio_read32(0xd8000000 + 0x40), 0x40 ^ TESTDEV_BAR1_PATTERN);
+	mmio_write32(0xd8000000 + 0x80, 0xfeedf00d);                /* lands in host memory */
+	pci_bar_set(tbdf, 1, bar1);
+	GUEST_ASSERT_EQ(mmio_read32(bar1 + 0x80), 0xfeedf00d);
 	pci_write16(tbdf, PCI_COMMAND, 0);                          /* decoding off */
 	GUEST_ASSERT_EQ(mmio_read32(bar0), 0xffffffff);
 	pci_write16(tbdf, PCI_COMMAND, PCI_CMD_MEM | PCI_CMD_IO | PCI_CMD_MASTER);
@@ -278,6 +283,13 @@ int main(int argc, char **argv)
 			TEST_ASSERT(uc.args[1] == 3, "MSI-X interrupts: %lu", (unsigned long)uc.args[1]);
 	}
 	TEST_ASSERT(uc.args[0] == 0, "guest status %lu", (unsigned long)uc.args[0]);
+	{
+		uint32_t *shm;
+		size_t size;
+
+		TEST_ASSERT(!pci_testdev_shm(dev, (void **)&shm, &size), "no BAR1 memory");
+		TEST_ASSERT(shm[0x80 / 4] == 0xfeedf00d, "guest write to BAR1 not in host memory");
+	}
 	TEST_ASSERT(read(pci_testdev_doorbell_fd(dev), &doorbells, 8) == 8 && doorbells == 3,
 		    "doorbell ioeventfd count %lu", (unsigned long)doorbells);
 	pci_root_stats(plat.pci, &st);
