@@ -91,8 +91,12 @@ static int vm_create_ram(struct vm *vm, const struct vm_config *cfg)
 		return -errno;
 	if (ftruncate(vm->mem_fd, cfg->ram_size) < 0)
 		return -errno;
-	vm->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		       vm->mem_fd, 0);
+	/*
+	 * Huge pages are reserved at mmap time, so a shortage is an error here
+	 * rather than a SIGBUS when the guest first touches the page.
+	 */
+	vm->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | (cfg->hugetlb ? 0 : MAP_NORESERVE), vm->mem_fd, 0);
 	if (vm->ram == MAP_FAILED) {
 		vm->ram = NULL;
 		return -errno;

@@ -37,6 +37,13 @@ expect 2 "multiple of 2 MiB" --guest "$hello" --mem 3M
 expect 2 "exactly one of" --guest "$hello" --kernel "$junk"
 expect 2 "unknown device" --guest "$hello" --device nosuchdevice
 expect 0 "hello from cpu 0 of 1" --guest "$hello" --mem 64M --device pci-testdev
+# --hugetlb: runs when 32 free 2 MiB pages are reserved, otherwise a clear error
+free_huge=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+if [ "${free_huge:-0}" -ge 32 ]; then
+	expect 0 "hello from cpu 0 of 1" --guest "$hello" --mem 64M --hugetlb
+else
+	expect 1 "from huge pages" --guest "$hello" --mem 64M --hugetlb
+fi
 console=$(mktemp)
 timeout 60 "$iovirt" run --guest "$poweroff" --mem 64M --console "$console" >"$out" 2>"$err" </dev/null ||
 	fail "--console: exit $?"
