@@ -29,21 +29,28 @@ static void i8042_read(void *opaque, uint64_t offset, uint8_t *data, unsigned le
 	memset(data, 0xff, len);
 }
 
-static void i8042_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
+static void i8042_data_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
 {
-	if (offset == PORT_I8042_CMD - PORT_I8042_DATA && data[0] == I8042_CMD_RESET)
+}
+
+static void i8042_cmd_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned len)
+{
+	if (data[0] == I8042_CMD_RESET)
 		vm_stop(opaque, VM_STOP_RESET, "guest requested a reset (i8042 command 0xfe)");
 }
 
-static const struct bus_ops i8042_ops = { .read = i8042_read, .write = i8042_write };
+static const struct bus_ops i8042_ops = { .read = i8042_read, .write = i8042_data_write };
+static const struct bus_ops i8042_cmd_ops = { .read = i8042_read, .write = i8042_cmd_write };
 
 int power_attach(struct vm *vm)
 {
 	int ret;
 
 	ret = bus_register(&vm->pio, PORT_ACPI_SLEEP_CTL, 2, &sleep_ops, vm, "acpi-sleep");
+	/* Only 0x60 and 0x64: 0x61 (PIT gate, speaker) belongs to the in-kernel PIT. */
 	if (!ret)
-		ret = bus_register(&vm->pio, PORT_I8042_DATA, PORT_I8042_CMD - PORT_I8042_DATA + 1,
-				   &i8042_ops, vm, "i8042");
+		ret = bus_register(&vm->pio, PORT_I8042_DATA, 1, &i8042_ops, vm, "i8042-data");
+	if (!ret)
+		ret = bus_register(&vm->pio, PORT_I8042_CMD, 1, &i8042_cmd_ops, vm, "i8042-cmd");
 	return ret;
 }

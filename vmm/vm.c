@@ -110,7 +110,8 @@ static int vm_create_ram(struct vm *vm, const struct vm_config *cfg)
 
 static int vm_create_irqchip(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	/* No KVM_PIT_SPEAKER_DUMMY: KVM also emulates port 0x61, which Linux's PIT calibration reads. */
+	struct kvm_pit_config pit = { .flags = 0 };
 
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return -errno;

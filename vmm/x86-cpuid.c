@@ -61,6 +61,7 @@ static void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned 
 	switch (e->function) {
 	case 1:
 		e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) | ((ncpus & 0xff) << 16);
+		e->ecx |= 1u << 31; /* running under a hypervisor: guests then read leaf 0x40000000 */
 		if (ncpus > 1)
 			e->edx |= 1u << 28;
 		else
