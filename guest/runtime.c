@@ -132,6 +132,24 @@ static void gdt_load(unsigned cpu)
 	__asm__ volatile("ltr %w0" :: "r"((uint16_t)GUEST_TSS_SEL));
 }
 
+/*
+ * Interrupts arrive through the IOAPIC and MSI; the 8259 PICs are
+ * initialised (vectors 0x20-0x2f, away from the exceptions) and masked.
+ */
+static void pic_disable(void)
+{
+	static const uint8_t icw[2][4] = { { 0x11, 0x20, 0x04, 0x01 }, { 0x11, 0x28, 0x02, 0x01 } };
+
+	for (unsigned p = 0; p < 2; p++) {
+		uint16_t base = p ? 0xa0 : 0x20;
+
+		outb(base, icw[p][0]);
+		for (unsigned i = 1; i < 4; i++)
+			outb(base + 1, icw[p][i]);
+		outb(base + 1, 0xff);
+	}
+}
+
 static void cpu_init(unsigned cpu)
 {
 	struct desc_ptr p = { .limit = sizeof(idt) - 1, .base = (uint64_t)idt };
@@ -139,6 +157,7 @@ static void cpu_init(unsigned cpu)
 	percpus[cpu].cpu = cpu;
 	gdt_load(cpu);
 	if (cpu == 0) {
+		pic_disable();
 		idt_build();
 		__atomic_store_n(&idt_ready, 1, __ATOMIC_RELEASE);
 	}

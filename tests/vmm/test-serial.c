@@ -5,6 +5,45 @@
  */
 #ifdef IOVIRT_GUEST
 #include "guest.h"
+#include "memory-map.h"
+
+#define VEC_COM1 0x44
+
+static volatile unsigned com1_irqs;
+
+/* Like Linux's 8250 interrupt handler: read IIR, feed THR while it is empty. */
+static void on_com1(struct guest_frame *f)
+{
+	uint8_t iir = inb(0x3f8 + 2);
+
+	com1_irqs++;
+	if ((iir & 0x0f) == 0x02 && com1_irqs < 3)
+		outb(0x3f8, 'A' + com1_irqs - 1);
+	if (com1_irqs >= 3)
+		outb(0x3f8 + 1, 0);               /* done: IER off */
+}
+
+static void ioapic_route(unsigned pin, unsigned vector)
+{
+	mmio_write32(GPA_IOAPIC, 0x11 + 2 * pin);
+	mmio_write32(GPA_IOAPIC + 0x10, 0);
+	mmio_write32(GPA_IOAPIC, 0x10 + 2 * pin);
+	mmio_write32(GPA_IOAPIC + 0x10, vector); /* edge, active high, unmasked */
+}
+
+/* Interrupt-driven transmission: THRE interrupts on ISA IRQ 4 through the IOAPIC. */
+static void check_thre_irq(void)
+{
+	guest_irq_set_handler(VEC_COM1, on_com1);
+	ioapic_route(IRQ_COM1, VEC_COM1);
+	outb(0x3f8 + 1, 0x02);                       /* IER = THRI: fires at once */
+	for (unsigned spins = 0; com1_irqs < 3; spins++) {
+		GUEST_ASSERT(spins < 100000);
+		safe_halt();
+		irq_disable();
+	}
+	outb(0x3f8, '\n');
+}
 
 int guest_main(unsigned cpu, unsigned ncpus)
 {
@@ -18,6 +57,7 @@ int guest_main(unsigned cpu, unsigned ncpus)
 	GUEST_ASSERT_EQ(inb(0x3f8 + 0), 'x');
 	outb(0x3f8 + 4, 0x0b);
 	serial_printf("hello from the serial port, cpu %u of %u\n", cpu, ncpus);
+	check_thre_irq();
 	guest_sync(1, 42);
 	guest_printf("hello through ucall %d\n", -7);
 	return 0;
@@ -54,7 +94,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT(uc.args[0] == 0, "status %lu", (unsigned long)uc.args[0]);
 
 	TEST_ASSERT(pread(fd, buf, sizeof(buf) - 1, 0) > 0, "console file empty");
-	TEST_ASSERT(!strcmp(buf, "hello from the serial port, cpu 0 of 1\n"), "console '%s'", buf);
+	TEST_ASSERT(!strcmp(buf, "hello from the serial port, cpu 0 of 1\nAB\n"), "console '%s'", buf);
 	vm_destroy(&vm);
 	close(fd);
 	printf("ok: serial and ucall\n");
