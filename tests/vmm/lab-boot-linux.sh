@@ -7,6 +7,12 @@
 # /dev/ttyS0 and powers off. Passes when every marker is seen, the guest sees
 # 2 CPUs, `iovirt run` exits 0, and no oops or panic appears.
 #
+# Not part of `meson test` (it needs the lab kernel and about two minutes of
+# QEMU TCG). Known state: with the hardware-reduced ACPI tables Linux installs
+# no legacy PIC and so maps no ISA IRQ unless the DSDT describes the device;
+# until the DSDT carries COM1 (PNP0501: I/O 0x3f8, IRQ 4) the tty markers are
+# missing (the port cannot get IRQ 4) while the printk markers appear.
+#
 # Usage: lab-boot-linux.sh IOVIRT
 # Environment: IOVIRT_LAB_KERNEL_DIR (default: the newest
 # /var/cache/iovirt-lab/linux-image-*/, holding vmlinuz and modules/).
@@ -40,6 +46,9 @@ echo "INNER-MARKER pci: $(/bin/busybox ls /sys/bus/pci/devices | /bin/busybox tr
 echo "INNER-MARKER acpi: $(/bin/busybox ls /sys/firmware/acpi/tables | /bin/busybox tr '\n' ' ')"
 echo "INNER-MARKER rtc: $(/bin/busybox cat /sys/class/rtc/rtc0/date) $(/bin/busybox cat /sys/class/rtc/rtc0/time)"
 echo "INNER-MARKER through /dev/ttyS0" >/dev/ttyS0
+echo "INNER-KMSG init ran, cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)" >/dev/kmsg
+echo "INNER-KMSG serial: $(/bin/busybox grep '^0:' /proc/tty/driver/serial)" >/dev/kmsg
+/bin/busybox sleep 2
 /bin/busybox poweroff -f
 INNER
 chmod +x "$inner/init"
@@ -70,10 +79,13 @@ log=$work/lab.log
 timeout 600 qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
 	-nographic -no-reboot -kernel "$outer/vmlinuz" -initrd "$work/outer.gz" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 | grep -v "TCG doesn't support" >"$log"
-grep -E "INNER-MARKER|LAB:|iovirt run|vCPU|Power down|Run /init|16550A|Brought up" "$log"
+grep -E "INNER-|ACPI: PM|LAB:|iovirt run|vCPU|Power down|Run /init|16550A|Brought up" "$log"
 status=0
-for want in "INNER-MARKER init running, cpus=2" "INNER-MARKER ttyS0: 0: uart:16550A" \
-	"INNER-MARKER through /dev/ttyS0" "LAB: iovirt run exit 0"; do
+# INNER-KMSG lines go through printk (polled console writes); INNER-MARKER
+# lines through the tty layer (interrupt-driven transmission on IRQ 4).
+for want in "INNER-KMSG init ran, cpus=2" "ACPI: PM: Preparing to enter system sleep state S5" \
+	"LAB: iovirt run exit 0" "INNER-MARKER init running, cpus=2" \
+	"INNER-MARKER through /dev/ttyS0"; do
 	grep -q "$want" "$log" || { echo "FAIL: missing '$want'"; status=1; }
 done
 if grep -qE "Oops|Kernel panic|BUG:|general protection" "$log"; then
