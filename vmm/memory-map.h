@@ -36,6 +36,11 @@
 #define GPA_LEGACY_HOLE_END   0x00100000ULL
 #define GPA_BIOS_TABLES       0x000e0000ULL /* MP table, ACPI RSDP and tables: 128 KiB */
 #define GPA_BIOS_TABLES_SIZE  0x00020000ULL
+#define GPA_ACPI_TABLES       0x000e0000ULL /* RSDP first (Linux scans 0xe0000-0xfffff), then the tables: 64 KiB */
+#define GPA_ACPI_TABLES_SIZE  0x00010000ULL
+#define GPA_ACPI_RSDP         GPA_ACPI_TABLES
+#define GPA_MPTABLE           0x000f0000ULL /* MP floating pointer + configuration table: 64 KiB */
+#define GPA_MPTABLE_SIZE      0x00010000ULL
 #define GPA_RAM_LOW_END       0xc0000000ULL /* RAM below the 32-bit PCI hole */
 #define GPA_PCI_MMIO32_START  0xc0000000ULL
 #define GPA_PCI_MMIO32_END    0xe0000000ULL
@@ -45,5 +50,26 @@
 #define GPA_LAPIC             0xfee00000ULL
 #define GPA_RAM_HIGH_START    0x100000000ULL
 #define GPA_PCI_MMIO64_SIZE   (64ULL * GiB)
+
+/*
+ * I/O ports the VMM emulates. The ACPI tables (FADT sleep control/status
+ * registers, \_S5) and the MP table describe these same values.
+ */
+#define PORT_COM1             0x3f8  /* 8250 UART, 8 ports, ISA IRQ 4 */
+#define IRQ_COM1              4
+#define PORT_I8042_DATA       0x60
+#define PORT_I8042_CMD        0x64   /* command 0xfe: pulse reset = reboot request */
+#define PORT_RTC_INDEX        0x70   /* CMOS index (bit 7: NMI disable), data at 0x71 */
+#define IRQ_RTC               8
+#define PORT_UCALL            0x510  /* 32-bit write of a struct ucall's guest-physical address */
+#define PORT_ACPI_SLEEP_CTL   0x600  /* hardware-reduced ACPI SLEEP_CONTROL_REG: SLP_TYP bits 4:2, SLP_EN bit 5 */
+#define PORT_ACPI_SLEEP_STS   0x601  /* SLEEP_STATUS_REG: WAK_STS bit 7 */
+#define ACPI_SLP_TYP_S5       5      /* \_S5 package value: writing SLP_TYP=5 with SLP_EN powers off */
+#define ACPI_SCI_IRQ          9
+#define PORT_PCI_CONFIG_ADDR  0xcf8  /* PCI configuration mechanism #1: CF8 address, CFC-CFF data */
+#define PORT_PCI_CONFIG_DATA  0xcfc
+#define PORT_RESET_CF9        0xcf9  /* reset control register: bit 2 (RST_CPU) requests a reset */
+#define PORT_PCI_IO_START     0xc000 /* I/O BAR window */
+#define PORT_PCI_IO_END       0x10000
 
 #endif

@@ -1,0 +1,661 @@
+/*
+ * ACPI tables: found the way Linux finds them (RSDP scan of 0xe0000-0xfffff),
+ * checksums and lengths of every table, MADT entries for 1, 2, 64 and 255
+ * CPUs, FADT hardware-reduced sleep registers, MCFG, and a DSDT whose AML is
+ * walked by an independent decoder (PkgLength encodings, names, packages,
+ * buffers and the resource descriptors inside them).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "acpi.h"
+#include "memory-map.h"
+
+#define RAM (64 * MiB)
+
+struct vm {
+	struct guest_mem mem;
+	uint8_t *ram;
+};
+
+static void vm_init(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->ram = calloc(1, RAM);
+	assert_non_null(vm->ram);
+	assert_int_equal(guest_mem_add(&vm->mem, 0, RAM, vm->ram, -1, 0), 0);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint8_t sum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	for (size_t i = 0; i < len; i++)
+		s += p[i];
+	return s;
+}
+
+/* Linux's scan: 16-byte steps over the BIOS area, signature and the ACPI 1.0 checksum. */
+static uint64_t rsdp_scan(struct vm *vm)
+{
+	for (uint64_t a = 0xe0000; a < 0x100000; a += 16) {
+		if (!memcmp(vm->ram + a, "RSD PTR ", 8) && sum(vm->ram + a, 20) == 0)
+			return a;
+	}
+	return 0;
+}
+
+/* A table at gpa: inside the ACPI area, signature, length and checksum good. */
+static const uint8_t *table_at(struct vm *vm, uint64_t gpa, const char *sig)
+{
+	const uint8_t *t;
+	uint32_t len;
+
+	assert_true(gpa >= GPA_ACPI_TABLES && gpa + 36 <= GPA_ACPI_TABLES + GPA_ACPI_TABLES_SIZE);
+	t = vm->ram + gpa;
+	assert_memory_equal(t, sig, 4);
+	len = rd32(t + 4);
+	assert_true(len >= 36);
+	assert_true(gpa + len <= GPA_ACPI_TABLES + GPA_ACPI_TABLES_SIZE);
+	assert_int_equal(sum(t, len), 0);
+	return t;
+}
+
+/* Find a table through the XSDT, checking the RSDT lists the same tables. */
+static const uint8_t *table_find(struct vm *vm, const char *sig)
+{
+	uint64_t rsdp = rsdp_scan(vm);
+	const uint8_t *x, *r;
+	size_t n;
+
+	assert_true(rsdp);
+	x = table_at(vm, rd64(vm->ram + rsdp + 24), "XSDT");
+	r = table_at(vm, rd32(vm->ram + rsdp + 16), "RSDT");
+	n = (rd32(x + 4) - 36) / 8;
+	assert_int_equal(rd32(x + 4), 36 + n * 8);
+	assert_int_equal(rd32(r + 4), 36 + n * 4);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t gpa = rd64(x + 36 + i * 8);
+
+		assert_int_equal(rd32(r + 36 + i * 4), gpa);
+		if (!memcmp(vm->ram + gpa, sig, 4))
+			return table_at(vm, gpa, sig);
+	}
+	return NULL;
+}
+
+static void build_default(struct vm *vm, unsigned int ncpus)
+{
+	struct acpi_cfg cfg;
+
+	acpi_cfg_init_default(&cfg, ncpus, RAM);
+	assert_int_equal(acpi_build(&vm->mem, &cfg), 0);
+}
+
+static void test_rsdp(void **state)
+{
+	struct vm vm;
+	uint64_t rsdp;
+
+	vm_init(&vm);
+	build_default(&vm, 2);
+	rsdp = rsdp_scan(&vm);
+	assert_int_equal(rsdp, GPA_ACPI_RSDP);
+	assert_int_equal(rsdp % 16, 0);
+	assert_true(rsdp >= 0xe0000 && rsdp + 36 <= 0x100000);
+	assert_int_equal(vm.ram[rsdp + 15], 2);            /* revision */
+	assert_int_equal(rd32(vm.ram + rsdp + 20), 36);    /* length */
+	assert_int_equal(sum(vm.ram + rsdp, 36), 0);       /* extended checksum */
+	assert_non_null(table_find(&vm, "FACP"));
+	assert_non_null(table_find(&vm, "APIC"));
+	assert_non_null(table_find(&vm, "MCFG"));
+	free(vm.ram);
+}
+
+static void test_fadt(void **state)
+{
+	const uint8_t *f, *d;
+	struct vm vm;
+
+	vm_init(&vm);
+	build_default(&vm, 1);
+	f = table_find(&vm, "FACP");
+	assert_non_null(f);
+	assert_int_equal(rd32(f + 4), 276);
+	assert_true(f[8] >= 5);
+	assert_true(rd32(f + 112) & (1u << 20));           /* HW_REDUCED_ACPI */
+	assert_int_equal(rd16(f + 46), ACPI_SCI_IRQ);
+	/* SLEEP_CONTROL_REG and SLEEP_STATUS_REG: byte registers in I/O space */
+	assert_int_equal(f[244], 1);
+	assert_int_equal(f[245], 8);
+	assert_int_equal(rd64(f + 248), PORT_ACPI_SLEEP_CTL);
+	assert_int_equal(f[256], 1);
+	assert_int_equal(rd64(f + 260), PORT_ACPI_SLEEP_STS);
+	/* no reset register by default */
+	assert_false(rd32(f + 112) & (1u << 10));
+	/* DSDT and X_DSDT agree and point at a good table */
+	assert_int_equal(rd32(f + 40), rd64(f + 140));
+	d = table_at(&vm, rd64(f + 140), "DSDT");
+	assert_true(d[8] >= 2);
+	assert_int_equal(ACPI_SLEEP_CTL_S5, 0x34);
+	free(vm.ram);
+}
+
+static void test_fadt_reset_reg(void **state)
+{
+	struct acpi_cfg cfg;
+	const uint8_t *f;
+	struct vm vm;
+
+	vm_init(&vm);
+	acpi_cfg_init_default(&cfg, 1, RAM);
+	cfg.reset_port = PORT_RESET_CF9;
+	cfg.reset_value = 0x06;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), 0);
+	f = table_find(&vm, "FACP");
+	assert_true(rd32(f + 112) & (1u << 10));
+	assert_int_equal(f[116], 1);
+	assert_int_equal(rd64(f + 120), PORT_RESET_CF9);
+	assert_int_equal(f[128], 0x06);
+	free(vm.ram);
+}
+
+/* Walk the MADT entries: lengths must tile the table exactly. */
+static void check_madt(struct vm *vm, unsigned int ncpus)
+{
+	const uint8_t *m = table_find(vm, "APIC");
+	uint32_t len, off;
+	unsigned int lapics = 0, ioapics = 0, isos = 0, nmis = 0;
+
+	assert_non_null(m);
+	len = rd32(m + 4);
+	assert_int_equal(rd32(m + 36), GPA_LAPIC);
+	for (off = 44; off < len; off += m[off + 1]) {
+		const uint8_t *e = m + off;
+
+		assert_true(e[1] >= 2 && off + e[1] <= len);
+		switch (e[0]) {
+		case 0:
+			assert_int_equal(e[1], 8);
+			assert_int_equal(e[3], lapics);     /* APIC id */
+			assert_int_equal(rd32(e + 4) & 1, 1);
+			lapics++;
+			break;
+		case 1:
+			assert_int_equal(e[1], 12);
+			assert_int_equal(rd32(e + 4), GPA_IOAPIC);
+			assert_int_equal(rd32(e + 8), 0);
+			ioapics++;
+			break;
+		case 2:
+			assert_int_equal(e[1], 10);
+			assert_int_equal(e[2], 0);
+			if (e[3] == 0)
+				assert_int_equal(rd32(e + 4), 2);
+			else if (e[3] == ACPI_SCI_IRQ)
+				assert_int_equal(rd16(e + 8), 0x000d);
+			else
+				fail_msg("unexpected override of IRQ %u", e[3]);
+			isos++;
+			break;
+		case 4:
+			assert_int_equal(e[1], 6);
+			nmis++;
+			break;
+		default:
+			fail_msg("unexpected MADT entry type %u", e[0]);
+		}
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(lapics, ncpus);
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(isos, 2);
+	assert_int_equal(nmis, 1);
+}
+
+static void test_madt_counts(void **state)
+{
+	static const unsigned int counts[] = { 1, 2, 64, ACPI_MAX_CPUS };
+	struct vm vm;
+
+	vm_init(&vm);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		memset(vm.ram + GPA_ACPI_TABLES, 0, GPA_ACPI_TABLES_SIZE);
+		build_default(&vm, counts[i]);
+		check_madt(&vm, counts[i]);
+	}
+	free(vm.ram);
+}
+
+static void test_mcfg(void **state)
+{
+	const uint8_t *m;
+	struct vm vm;
+
+	vm_init(&vm);
+	build_default(&vm, 4);
+	m = table_find(&vm, "MCFG");
+	assert_int_equal(rd32(m + 4), 60);
+	assert_int_equal(rd64(m + 44), GPA_PCI_ECAM);
+	assert_int_equal(rd16(m + 52), 0);
+	assert_int_equal(m[54], 0);
+	assert_int_equal(m[55], 255);
+	free(vm.ram);
+}
+
+/* ---- an independent AML decoder for the subset a DSDT of ours may use ---- */
+
+struct aml_obj {
+	char path[64];
+	const uint8_t *data;  /* the object after the name */
+	const uint8_t *end;
+};
+
+struct aml_walk {
+	struct aml_obj objs[256];
+	int n;
+	int max_pkglen_bytes;
+};
+
+/* PkgLength at *p: returns the end of the package (from *p), advancing *p past the encoding. */
+static const uint8_t *aml_pkglen(const uint8_t **p, const uint8_t *end, struct aml_walk *w)
+{
+	const uint8_t *start = *p;
+	unsigned int n;
+	size_t len;
+
+	assert_true(*p < end);
+	n = **p >> 6;
+	if (!n) {
+		len = **p & 0x3f;
+	} else {
+		assert_int_equal(**p & 0x30, 0);
+		assert_true(*p + 1 + n <= end);
+		len = **p & 0x0f;
+		for (unsigned int i = 0; i < n; i++)
+			len |= (size_t)(*p)[1 + i] << (4 + 8 * i);
+	}
+	if ((int)n + 1 > w->max_pkglen_bytes)
+		w->max_pkglen_bytes = (int)n + 1;
+	*p += 1 + n;
+	assert_true(len >= n + 1);
+	assert_true(start + len <= end);
+	return start + len;
+}
+
+static bool aml_namechar(uint8_t c, bool lead)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (!lead && c >= '0' && c <= '9');
+}
+
+static void aml_seg(const uint8_t **p, const uint8_t *end, char *out)
+{
+	assert_true(*p + 4 <= end);
+	for (int i = 0; i < 4; i++)
+		assert_true(aml_namechar((*p)[i], i == 0));
+	strncat(out, (const char *)*p, 4);
+	*p += 4;
+}
+
+/* NameString into path (absolute); scope is the enclosing path. */
+static void aml_namestring(const uint8_t **p, const uint8_t *end, const char *scope, char *path)
+{
+	int segs = 1;
+
+	assert_true(*p < end);
+	if (**p == '\\') {
+		strcpy(path, "\\");
+		(*p)++;
+	} else {
+		snprintf(path, 64, "%s%s", scope, strcmp(scope, "\\") ? "." : "");
+	}
+	if (**p == 0x2e) {
+		segs = 2;
+		(*p)++;
+	}
+	for (int i = 0; i < segs; i++) {
+		if (i)
+			strcat(path, ".");
+		aml_seg(p, end, path);
+	}
+}
+
+static uint64_t aml_integer(const uint8_t **p, const uint8_t *end)
+{
+	uint8_t op = **p;
+	size_t n;
+	uint64_t v = 0;
+
+	(*p)++;
+	switch (op) {
+	case 0x00: return 0;
+	case 0x01: return 1;
+	case 0xff: return UINT64_MAX;
+	case 0x0a: n = 1; break;
+	case 0x0b: n = 2; break;
+	case 0x0c: n = 4; break;
+	case 0x0e: n = 8; break;
+	default: fail_msg("not an integer opcode 0x%02x", op); return 0;
+	}
+	assert_true(*p + n <= end);
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)(*p)[i] << (8 * i);
+	*p += n;
+	return v;
+}
+
+/* Resource descriptors: items tile the buffer and end with an End Tag. */
+static void aml_resources(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end) {
+		size_t item;
+
+		if (*p & 0x80) {
+			assert_true(p + 3 <= end);
+			item = 3 + rd16(p + 1);
+			if (*p == 0x88)
+				assert_int_equal(item, 16);
+			if (*p == 0x87)
+				assert_int_equal(item, 26);
+			if (*p == 0x8a)
+				assert_int_equal(item, 46);
+		} else {
+			item = 1 + (*p & 7);
+			if (((*p >> 3) & 0xf) == 0xf) {
+				assert_int_equal(item, 2);
+				assert_true(p + 2 == end);
+				return;
+			}
+		}
+		assert_true(p + item <= end);
+		p += item;
+	}
+	fail_msg("resource template without an End Tag");
+}
+
+static void aml_dataobj(const uint8_t **p, const uint8_t *end, struct aml_walk *w);
+
+static void aml_package(const uint8_t **p, const uint8_t *end, struct aml_walk *w)
+{
+	const uint8_t *pend = aml_pkglen(p, end, w);
+	unsigned int count, seen = 0;
+
+	assert_true(*p < pend);
+	count = *(*p)++;
+	while (*p < pend) {
+		aml_dataobj(p, pend, w);
+		seen++;
+	}
+	assert_int_equal(seen, count);
+}
+
+static void aml_buffer(const uint8_t **p, const uint8_t *end, struct aml_walk *w)
+{
+	const uint8_t *bend = aml_pkglen(p, end, w);
+	uint64_t size = aml_integer(p, bend);
+
+	assert_int_equal(size, (uint64_t)(bend - *p));
+	aml_resources(*p, bend);
+	*p = bend;
+}
+
+static void aml_dataobj(const uint8_t **p, const uint8_t *end, struct aml_walk *w)
+{
+	assert_true(*p < end);
+	if (**p == 0x12) {
+		(*p)++;
+		aml_package(p, end, w);
+	} else if (**p == 0x11) {
+		(*p)++;
+		aml_buffer(p, end, w);
+	} else {
+		aml_integer(p, end);
+	}
+}
+
+static void aml_termlist(const uint8_t *p, const uint8_t *end, const char *scope,
+			 struct aml_walk *w)
+{
+	char path[64];
+
+	while (p < end) {
+		const uint8_t *body_end, *start;
+
+		if (*p == 0x08) {                      /* Name */
+			p++;
+			aml_namestring(&p, end, scope, path);
+			start = p;
+			aml_dataobj(&p, end, w);
+			assert_true(w->n < 256);
+			snprintf(w->objs[w->n].path, 64, "%s", path);
+			w->objs[w->n].data = start;
+			w->objs[w->n++].end = p;
+		} else if (*p == 0x10 || (*p == 0x5b && p + 1 < end && p[1] == 0x82)) {
+			p += *p == 0x10 ? 1 : 2;       /* Scope, Device */
+			body_end = aml_pkglen(&p, end, w);
+			aml_namestring(&p, body_end, scope, path);
+			aml_termlist(p, body_end, path, w);
+			p = body_end;
+		} else {
+			fail_msg("unexpected AML opcode 0x%02x", *p);
+		}
+	}
+}
+
+static const struct aml_obj *aml_find(const struct aml_walk *w, const char *path)
+{
+	for (int i = 0; i < w->n; i++)
+		if (!strcmp(w->objs[i].path, path))
+			return &w->objs[i];
+	return NULL;
+}
+
+static void dsdt_walk(struct vm *vm, struct aml_walk *w)
+{
+	const uint8_t *f = table_find(vm, "FACP");
+	const uint8_t *d = table_at(vm, rd64(f + 140), "DSDT");
+
+	memset(w, 0, sizeof(*w));
+	aml_termlist(d + 36, d + rd32(d + 4), "\\", w);
+}
+
+static void test_dsdt(void **state)
+{
+	const struct aml_obj *o;
+	struct aml_walk w;
+	const uint8_t *p;
+	struct vm vm;
+
+	vm_init(&vm);
+	build_default(&vm, 2);
+	dsdt_walk(&vm, &w);
+	/* \_S5_: Package(4) { SLP_TYPa, SLP_TYPb, 0, 0 } */
+	o = aml_find(&w, "\\_S5_");
+	assert_non_null(o);
+	p = o->data;
+	assert_int_equal(*p++, 0x12);
+	(void)aml_pkglen(&p, o->end, &w);
+	assert_int_equal(*p++, 4);
+	assert_int_equal(aml_integer(&p, o->end), ACPI_SLP_TYP_S5);
+	assert_int_equal(aml_integer(&p, o->end), ACPI_SLP_TYP_S5);
+	/* the host bridge: PNP0A08, compatible PNP0A03, with resources */
+	o = aml_find(&w, "\\_SB_.PCI0._HID");
+	assert_non_null(o);
+	p = o->data;
+	assert_int_equal(aml_integer(&p, o->end), 0x080ad041);
+	o = aml_find(&w, "\\_SB_.PCI0._CID");
+	p = o->data;
+	assert_int_equal(aml_integer(&p, o->end), 0x030ad041);
+	assert_non_null(aml_find(&w, "\\_SB_.PCI0._CRS"));
+	assert_null(aml_find(&w, "\\_SB_.PCI0._PRT"));
+	/* ECAM as a motherboard resource */
+	o = aml_find(&w, "\\_SB_.RES0._HID");
+	p = o->data;
+	assert_int_equal(aml_integer(&p, o->end), 0x020cd041);
+	assert_non_null(aml_find(&w, "\\_SB_.RES0._CRS"));
+	free(vm.ram);
+}
+
+/* _PRT with n routes; 128 routes need a multi-byte PkgLength, 1 route a one-byte one. */
+static void check_prt(unsigned int n)
+{
+	struct acpi_pci_irq *irqs = calloc(n, sizeof(*irqs));
+	const struct aml_obj *o;
+	struct acpi_cfg cfg;
+	struct aml_walk w;
+	const uint8_t *p;
+	struct vm vm;
+
+	assert_non_null(irqs);
+	for (unsigned int i = 0; i < n; i++)
+		irqs[i] = (struct acpi_pci_irq){ .slot = (uint8_t)(i / 4), .pin = (uint8_t)(i % 4),
+						 .gsi = 16 + (i + i / 4) % 8 };
+	vm_init(&vm);
+	acpi_cfg_init_default(&cfg, 2, RAM);
+	cfg.pci_irqs = irqs;
+	cfg.n_pci_irqs = n;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), 0);
+	dsdt_walk(&vm, &w);
+	o = aml_find(&w, "\\_SB_.PCI0._PRT");
+	assert_non_null(o);
+	p = o->data;
+	assert_int_equal(*p++, 0x12);
+	(void)aml_pkglen(&p, o->end, &w);
+	assert_int_equal(*p++, n);
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *q = p;
+
+		assert_int_equal(*q++, 0x12);
+		p = aml_pkglen(&q, o->end, &w);
+		assert_int_equal(*q++, 4);
+		assert_int_equal(aml_integer(&q, p), ((uint64_t)irqs[i].slot << 16) | 0xffff);
+		assert_int_equal(aml_integer(&q, p), irqs[i].pin);
+		assert_int_equal(aml_integer(&q, p), 0);
+		assert_int_equal(aml_integer(&q, p), irqs[i].gsi);
+		assert_true(q == p);
+	}
+	if (n >= 8)
+		assert_true(w.max_pkglen_bytes >= 2);
+	free(irqs);
+	free(vm.ram);
+}
+
+static void test_prt(void **state)
+{
+	check_prt(1);
+	check_prt(4);
+	check_prt(8);
+	check_prt(128);
+}
+
+static void test_no_pci(void **state)
+{
+	struct acpi_cfg cfg;
+	struct aml_walk w;
+	struct vm vm;
+
+	vm_init(&vm);
+	acpi_cfg_init_default(&cfg, 1, RAM);
+	cfg.ecam_base = 0;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), 0);
+	assert_null(table_find(&vm, "MCFG"));
+	dsdt_walk(&vm, &w);
+	assert_non_null(aml_find(&w, "\\_S5_"));
+	assert_null(aml_find(&w, "\\_SB_.PCI0._HID"));
+	free(vm.ram);
+}
+
+static void test_bad_cfg(void **state)
+{
+	struct acpi_pci_irq bad_slot = { .slot = 32, .pin = 0, .gsi = 16 };
+	struct acpi_pci_irq bad_pin = { .slot = 1, .pin = 4, .gsi = 16 };
+	struct guest_mem empty = { .n_regions = 0 };
+	struct acpi_cfg cfg;
+	struct vm vm;
+
+	vm_init(&vm);
+	acpi_cfg_init_default(&cfg, 0, RAM);
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	cfg.ncpus = ACPI_MAX_CPUS + 1;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	cfg.ncpus = 1;
+	cfg.pci_irqs = &bad_slot;
+	cfg.n_pci_irqs = 1;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	cfg.pci_irqs = &bad_pin;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	cfg.pci_irqs = NULL;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	cfg.n_pci_irqs = 0;
+	cfg.pci_bus_start = 10;
+	cfg.pci_bus_end = 9;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	acpi_cfg_init_default(&cfg, 1, RAM);
+	cfg.sci_irq = 16;
+	assert_int_equal(acpi_build(&vm.mem, &cfg), -EINVAL);
+	/* no guest RAM behind the area */
+	acpi_cfg_init_default(&cfg, 1, RAM);
+	assert_int_equal(acpi_build(&empty, &cfg), -EFAULT);
+	free(vm.ram);
+}
+
+static void test_default_cfg(void **state)
+{
+	struct acpi_cfg cfg;
+
+	acpi_cfg_init_default(&cfg, 3, 8 * GiB);
+	assert_int_equal(cfg.ncpus, 3);
+	assert_int_equal(cfg.ecam_base, GPA_PCI_ECAM);
+	assert_int_equal(cfg.pci_bus_end, 255);
+	assert_int_equal(cfg.sleep_ctl_port, PORT_ACPI_SLEEP_CTL);
+	assert_int_equal(cfg.sleep_sts_port, PORT_ACPI_SLEEP_STS);
+	/* the 64-bit window starts after high RAM (4 GiB + 5 GiB) */
+	assert_true(cfg.pci_mmio64_base >= GPA_RAM_HIGH_START + 8 * GiB - GPA_RAM_LOW_END);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rsdp),
+		cmocka_unit_test(test_fadt),
+		cmocka_unit_test(test_fadt_reset_reg),
+		cmocka_unit_test(test_madt_counts),
+		cmocka_unit_test(test_mcfg),
+		cmocka_unit_test(test_dsdt),
+		cmocka_unit_test(test_prt),
+		cmocka_unit_test(test_no_pci),
+		cmocka_unit_test(test_bad_cfg),
+		cmocka_unit_test(test_default_cfg),
+	};
+
+	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
+}

@@ -1,0 +1,61 @@
+#include "vmm-test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "guest-image.h"
+
+void test_require_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm;
+
+	if (fd < 0) {
+		printf("SKIP: cannot open /dev/kvm: %s\n", strerror(errno));
+		exit(TEST_SKIP);
+	}
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		printf("SKIP: KVM_CREATE_VM failed: %s\n", strerror(errno));
+		exit(TEST_SKIP);
+	}
+	close(vm);
+	close(fd);
+}
+
+const char *test_image(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s GUEST-IMAGE.elf\n", argv[0]);
+		exit(1);
+	}
+	return argv[1];
+}
+
+void test_vm_create(struct vm *vm, struct platform *plat, const char *image, unsigned ncpus,
+		    uint64_t mem, int console_fd)
+{
+	struct vm_config cfg = { .ram_size = mem, .ncpus = ncpus };
+	int ret;
+
+	test_require_kvm();
+	ret = vm_create(vm, &cfg);
+	TEST_ASSERT(!ret, "vm_create: %s", strerror(-ret));
+	ret = platform_attach(vm, console_fd, plat);
+	TEST_ASSERT(!ret, "platform_attach: %s", strerror(-ret));
+	ret = guest_image_boot(vm, image);
+	TEST_ASSERT(!ret, "guest_image_boot(%s): %s", image, strerror(-ret));
+}
+
+uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc)
+{
+	int r = vcpu_run(vcpu);
+
+	TEST_ASSERT(r == VCPU_EXIT_UCALL, "vCPU %u stopped: %s: %s", vcpu->id,
+		    vm_stop_reason_name(vcpu->vm->stop_reason), vcpu->vm->stop_msg);
+	return get_ucall(vcpu, uc);
+}

@@ -1,0 +1,47 @@
+/*
+ * Host side of the vmm test tier: guest programs live in the test file under
+ * #ifdef IOVIRT_GUEST and are built into an ELF image that meson passes as
+ * argv[1]. Every test skips (exit 77, with the reason) when /dev/kvm is not
+ * usable.
+ */
+#ifndef IOVIRT_VMM_TEST_H
+#define IOVIRT_VMM_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "platform.h"
+#include "ucall.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define TEST_SKIP 77
+
+#define TEST_ASSERT(cond, ...)                                                        \
+	do {                                                                          \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: failed: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                 \
+			fputc('\n', stderr);                                          \
+			exit(1);                                                      \
+		}                                                                     \
+	} while (0)
+
+/* Exit 77 with a reason unless /dev/kvm can be opened and a VM created. */
+void test_require_kvm(void);
+
+/* The guest image path from argv, or exit 1 with usage. */
+const char *test_image(int argc, char **argv);
+
+/*
+ * Create a VM with ncpus vCPUs and mem bytes of RAM, the standard platform
+ * (console to console_fd), and the guest image loaded on every vCPU. Any
+ * failure ends the test.
+ */
+void test_vm_create(struct vm *vm, struct platform *plat, const char *image, unsigned ncpus,
+		    uint64_t mem, int console_fd);
+
+/* Run vcpu until its next ucall; fails the test if the VM stops instead. */
+uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc);
+
+#endif

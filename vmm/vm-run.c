@@ -1,0 +1,117 @@
+/* vm_run(): one thread per vCPU, the default ucall handling, the timeout. */
+#include "vm.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ucall.h"
+#include "vcpu.h"
+
+static void vm_console_write(struct vm *vm, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (vm->console_fd >= 0 && len) {
+		ssize_t n = write(vm->console_fd, s, len);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= n;
+	}
+}
+
+/* What vm_run() does with a ucall when the caller installed no handler. */
+static void vm_ucall_default(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct ucall uc;
+
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_PRINT:
+		vm_console_write(vm, uc.buf);
+		break;
+	case UCALL_DONE:
+		pthread_mutex_lock(&vm->stop_lock);
+		if (!vm_stopped(vm))
+			vm->stop_status = (int)uc.args[0];
+		pthread_mutex_unlock(&vm->stop_lock);
+		vm_stop(vm, VM_STOP_GUEST_DONE, "vCPU %u: guest done, status %d", vcpu->id,
+			(int)uc.args[0]);
+		break;
+	case UCALL_ASSERT:
+		vm_stop(vm, VM_STOP_GUEST_ASSERT, "vCPU %u: %s (line %llu)", vcpu->id, uc.buf,
+			(unsigned long long)uc.args[0]);
+		break;
+	case UCALL_SYNC:
+		break;
+	default:
+		vm_stop(vm, VM_STOP_INTERNAL_ERROR, "vCPU %u: bad ucall at GPA 0x%llx", vcpu->id,
+			(unsigned long long)vcpu->ucall_gpa);
+	}
+}
+
+static void *vm_vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+
+	while (vcpu_run(vcpu) == VCPU_EXIT_UCALL) {
+		if (vcpu->vm->ucall_fn)
+			vcpu->vm->ucall_fn(vcpu, vcpu->vm->ucall_opaque);
+		else
+			vm_ucall_default(vcpu);
+	}
+	return NULL;
+}
+
+static void vm_wait(struct vm *vm, unsigned timeout_ms)
+{
+	struct timespec deadline;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&vm->stop_lock);
+	while (vm->stop_reason == VM_RUNNING && ret != ETIMEDOUT)
+		ret = timeout_ms ? pthread_cond_timedwait(&vm->stop_cond, &vm->stop_lock, &deadline) :
+			pthread_cond_wait(&vm->stop_cond, &vm->stop_lock);
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (ret == ETIMEDOUT)
+		vm_stop(vm, VM_STOP_TIMEOUT, "no result after %u ms", timeout_ms);
+}
+
+int vm_run(struct vm *vm, unsigned timeout_ms)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		ret = -pthread_create(&v->thread, NULL, vm_vcpu_thread, v);
+		if (ret) {
+			vm_stop(vm, VM_STOP_HOST_ERROR, "cannot start vCPU %u thread: %s", i,
+				strerror(-ret));
+			break;
+		}
+		__atomic_store_n(&v->thread_started, true, __ATOMIC_SEQ_CST);
+	}
+	if (!ret)
+		vm_wait(vm, timeout_ms);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		vcpu_kick(v);
+		pthread_join(v->thread, NULL);
+		v->thread_started = false;
+	}
+	return ret ? ret : (int)vm->stop_reason;
+}
