@@ -16,7 +16,9 @@
  * identity map covering at least the first 4 GiB, a flat GDT with a 64-bit
  * code segment at selector 0x10 and data at 0x18 (CS, DS, ES, SS loaded),
  * interrupts disabled, RIP = entry.rip, RSI = entry.rsi, and the other
- * general registers 0.
+ * general registers 0. Give the guest CPUID leaf 1 ECX bit 31 (hypervisor
+ * present) with KVM's 0x40000000 leaves: Linux then uses kvm-clock; without
+ * it, TSC calibration under nested virtualization (the lab) can stall boot.
  */
 #ifndef IOVIRT_BOOT_LINUX_H
 #define IOVIRT_BOOT_LINUX_H
