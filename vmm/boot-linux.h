@@ -58,7 +58,7 @@ struct linux_boot_entry {
  * the guest's RAM as the VM lays it out: low RAM from 0, the rest from
  * GPA_RAM_HIGH_START) and write boot_params. Returns 0 with *entry filled, or
  * -errno: -ENOENT/-EACCES/-EIO and others from opening and reading the
- * files; -ENOEXEC for a file that is neither a usable bzImage nor a usable
+ * files, -EINVAL for one that is not a regular file; -ENOEXEC for a file that is neither a usable bzImage nor a usable
  * vmlinux (the reason is logged); -ENOMEM when the kernel or initrd does not
  * fit in RAM; -E2BIG for a command line longer than the kernel accepts or a
  * file larger than RAM.
