@@ -1,8 +1,9 @@
 /*
  * ACPI tables for the guest: RSDP, RSDT, XSDT, FADT (hardware-reduced ACPI
- * with sleep control/status registers in I/O space), FACS-less DSDT in AML
- * (\_S5 for poweroff, the PCI host bridge with its resources and legacy INTx
- * routing, the ECAM range as a motherboard resource), MADT and MCFG.
+ * with sleep control/status registers in I/O space, so no FACS), a DSDT in
+ * AML (\_S5 for poweroff, the PCI host bridge PNP0A08 with its resources and
+ * legacy INTx routing, the ECAM range as a PNP0C02 motherboard resource),
+ * MADT and MCFG.
  *
  * Everything is written inside [GPA_ACPI_TABLES, + GPA_ACPI_TABLES_SIZE), a
  * part of the BIOS area the e820 map reserves; the RSDP comes first, 16-byte
@@ -10,7 +11,12 @@
  *
  * Poweroff: Linux writes (ACPI_SLP_TYP_S5 << 2) | ACPI_SLP_EN, i.e.
  * ACPI_SLEEP_CTL_S5, as one byte to sleep_ctl_port; the VMM's device at that
- * port ends the VM. Before that it writes ACPI_WAK_STS to sleep_sts_port.
+ * port ends the VM. Just before, it writes ACPI_WAK_STS to sleep_sts_port
+ * (a write the device may ignore).
+ *
+ * Linux accepts the ECAM window of MCFG once it is reserved either in e820
+ * (checked early, only when port CF8/CFC config access works) or by the
+ * PNP0C02 device here (checked when ACPI is up).
  */
 #ifndef IOVIRT_ACPI_H
 #define IOVIRT_ACPI_H

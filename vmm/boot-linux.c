@@ -69,7 +69,7 @@ static int bzimage_load(struct guest_mem *mem, const struct e820_map *map, uint6
 	ret = guest_mem_write(mem, info.load_addr, k + info.payload_offset, info.payload_size);
 	if (ret)
 		return ret;
-	memcpy(h, k + BOOT_HDR_OFFSET, info.hdr_len);
+	memcpy((uint8_t *)bp + BOOT_HDR_OFFSET, k + BOOT_HDR_OFFSET, info.hdr_len);
 	h->type_of_loader = BOOT_LOADER_UNDEFINED;
 	h->loadflags = (h->loadflags & ~KEEP_SEGMENTS) | CAN_USE_HEAP;
 	h->heap_end_ptr = HEAP_END_PTR;

@@ -16,7 +16,9 @@
  * identity map covering at least the first 4 GiB, a flat GDT with a 64-bit
  * code segment at selector 0x10 and data at 0x18 (CS, DS, ES, SS loaded),
  * interrupts disabled, RIP = entry.rip, RSI = entry.rsi, and the other
- * general registers 0.
+ * general registers 0. Give the guest CPUID leaf 1 ECX bit 31 (hypervisor
+ * present) with KVM's 0x40000000 leaves: Linux then uses kvm-clock; without
+ * it, TSC calibration under nested virtualization (the lab) can stall boot.
  */
 #ifndef IOVIRT_BOOT_LINUX_H
 #define IOVIRT_BOOT_LINUX_H
@@ -56,7 +58,7 @@ struct linux_boot_entry {
  * the guest's RAM as the VM lays it out: low RAM from 0, the rest from
  * GPA_RAM_HIGH_START) and write boot_params. Returns 0 with *entry filled, or
  * -errno: -ENOENT/-EACCES/-EIO and others from opening and reading the
- * files; -ENOEXEC for a file that is neither a usable bzImage nor a usable
+ * files, -EINVAL for one that is not a regular file; -ENOEXEC for a file that is neither a usable bzImage nor a usable
  * vmlinux (the reason is logged); -ENOMEM when the kernel or initrd does not
  * fit in RAM; -E2BIG for a command line longer than the kernel accepts or a
  * file larger than RAM.

@@ -123,9 +123,13 @@ static int mp_irq(struct mp_writer *w, uint8_t kind, uint8_t type, uint16_t flag
 	return 0;
 }
 
+/*
+ * ISA IRQs on the IOAPIC. No ExtINT entry for INTIN0: nothing programs that
+ * pin before Linux runs, and Linux reaches the 8259 through LINT0 instead.
+ */
 static int mp_isa_irqs(struct mp_writer *w, uint8_t ioapic)
 {
-	int ret = mp_irq(w, MP_INTSRC, MP_EXTINT, MP_IRQ_CONFORM, MP_BUS_ISA, 0, ioapic, 0);
+	int ret = 0;
 
 	for (uint8_t irq = 0; !ret && irq < MP_ISA_IRQS; irq++) {
 		if (irq == 2)

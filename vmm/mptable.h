@@ -6,8 +6,8 @@
  *
  * Content: one processor entry per CPU (APIC id = index, CPU 0 the BSP), an
  * ISA bus (id 0) and, when PCI routes are given, a PCI bus (id 1), one IOAPIC,
- * ISA IRQs 0-15 (IRQ0 to INTIN2, the rest identity, IRQ2 omitted), ExtINT on
- * INTIN0, the PCI routes (level, active low), and LINT0 ExtINT / LINT1 NMI.
+ * ISA IRQs 0-15 (IRQ0 to INTIN2, the rest identity, IRQ2 omitted), the PCI
+ * routes (level, active low), and LINT0 ExtINT (the 8259) / LINT1 NMI.
  */
 #ifndef IOVIRT_MPTABLE_H
 #define IOVIRT_MPTABLE_H

@@ -646,8 +646,23 @@ static void test_files(void **state)
 	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -ENOENT);
 	cfg.kernel_path = "/tmp";
 	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -EINVAL);
-	/* a kernel file larger than RAM is refused before it is read */
+	/* an initrd file larger than RAM is refused before it is read (sparse files) */
 	cfg.kernel_path = kpath;
+	cfg.initrd_path = ipath;
+	assert_int_equal(truncate(ipath, RAM_DEFAULT + 1), 0);
+	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -E2BIG);
+	/* smaller than RAM, but not between the kernel's end and the top of RAM */
+	assert_int_equal(truncate(ipath, RAM_DEFAULT - 8 * MiB), 0);
+	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -ENOMEM);
+	/* a large initrd that fits is read whole into guest RAM */
+	assert_int_equal(truncate(ipath, 64 * MiB), 0);
+	memset(vm.low + RAM_DEFAULT - 64 * MiB, 0xee, 64 * MiB);
+	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), 0);
+	assert_int_equal(e.initrd_start, RAM_DEFAULT - 64 * MiB);
+	assert_memory_equal(vm.low + e.initrd_start, "initramfs-bytes", 15);
+	assert_int_equal(vm.low[RAM_DEFAULT - 1], 0);
+	cfg.initrd_path = NULL;
+	/* a kernel file larger than RAM is refused before it is read */
 	cfg.ram_size = bz.len - 1;
 	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -E2BIG);
 	unlink(kpath);

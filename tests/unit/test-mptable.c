@@ -137,7 +137,7 @@ static void test_cpu_counts(void **state)
 		assert_int_equal(s.bps, 1);
 		assert_int_equal(s.buses, 1);
 		assert_int_equal(s.ioapics, 1);
-		assert_int_equal(s.intsrc, 1 + 15);  /* ExtINT + ISA IRQs but 2 */
+		assert_int_equal(s.intsrc, 15);      /* ISA IRQs but 2 */
 		assert_int_equal(s.isa_irq0_pin, 2);
 		assert_false(s.isa_irq2_seen);
 		assert_int_equal(s.lintsrc, 2);
