@@ -43,7 +43,7 @@ lab_pkg_ensure() {
 
 # The host tools the lab needs; skips when they are absent and cannot be installed.
 lab_tools_ensure() {
-	lab_pkg_ensure qemu-system-x86 busybox-static cpio xz-utils gzip iproute2 ||
+	lab_pkg_ensure qemu-system-x86 busybox-static cpio kmod xz-utils gzip iproute2 ||
 		lab_log "could not install every lab package"
 	local t
 	for t in qemu-system-x86_64 cpio xz gzip timeout; do

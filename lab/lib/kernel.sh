@@ -3,7 +3,7 @@
 #   vmlinuz        the bootable image
 #   vmlinux        the ELF extracted from it (for nested guests)
 #   release        the kernel release (uname -r)
-#   modules/lib/modules/<release>/   every module plus modules.dep from busybox depmod
+#   modules/lib/modules/<release>/   every module plus modules.dep (lab_depmod)
 #   complete       written last; entries without it are rebuilt
 
 LAB_CACHE=${IOVIRT_LAB_CACHE:-/var/cache/iovirt-lab}
@@ -74,7 +74,7 @@ lab_kernel_build_entry() {
 	lab_kernel_unpack "$pkg" "$tmp"
 	rc=$?
 	if [ $rc -eq 0 ] && lab_vmlinux_extract "$tmp/vmlinuz" "$tmp/vmlinux" &&
-		busybox depmod -b "$tmp/modules" "$(cat "$tmp/release")"; then
+		lab_depmod "$tmp/modules" "$(cat "$tmp/release")"; then
 		date -u +%FT%TZ >"$tmp/complete"
 		rm -rf "$dir" && mv "$tmp" "$dir" && return 0
 	fi

@@ -10,11 +10,17 @@
 LAB_GUEST_NIC_MAC=52:54:00:1a:b0:01
 LAB_HOST_NIC_MAC=52:54:00:1a:b0:02
 
+# TCG runs both vCPUs in one thread: with one thread per vCPU (MTTCG), a lab that
+# runs a nested KVM guest stalled for good in about a third of the boots tried
+# (the RCU grace-period kthread starved on CPU 1); single-threaded it never did.
+# IOVIRT_LAB_ACCEL overrides the -accel option.
+LAB_ACCEL=${IOVIRT_LAB_ACCEL:-tcg,thread=single}
+
 # Prints the QEMU command line, one argument per line, for kernel $1, initrd $2,
 # kernel command line $3.
 lab_qemu_args() {
 	printf '%s\n' qemu-system-x86_64 \
-		-M q35,kernel-irqchip=split -accel tcg -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
+		-M q35,kernel-irqchip=split -accel "$LAB_ACCEL" -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
 		-nographic -no-reboot -vga none -nic none \
 		-device intel-iommu,intremap=on,caching-mode=on \
 		-netdev hubport,id=hp0,hubid=0 -netdev hubport,id=hp1,hubid=0 \

@@ -53,7 +53,18 @@ lab_rootfs_add_modules() {
 		done
 	done
 	cp "$moddir"/modules.builtin "$moddir"/modules.order "$root/lib/modules/$release/"
-	busybox depmod -b "$root" "$release"
+	lab_depmod "$root" "$release"
+}
+
+# Writes modules.dep and the alias indexes for release $2 under root $1. kmod's
+# depmod also writes the binary indexes libkmod reads (iovirt's module lookup);
+# busybox's text files are enough for busybox modprobe.
+lab_depmod() {
+	if [ -x /sbin/depmod ]; then
+		/sbin/depmod -b "$1" "$2"
+	else
+		busybox depmod -b "$1" "$2"
+	fi
 }
 
 # Packs root $1 into the gzip'd newc cpio archive $2.

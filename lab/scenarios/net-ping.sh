@@ -4,6 +4,8 @@
 
 GUEST_MAC=52:54:00:1a:b0:01
 HOST_MAC=52:54:00:1a:b0:02
+# iproute2's ip (busybox's lacks netns); by path, as busybox sh prefers its applets.
+IP=/usr/local/bin/ip
 
 only_lab_nics() {
 	local n count=0
@@ -18,11 +20,11 @@ only_lab_nics() {
 netns_setup() {
 	local ns=$1 mac=$2 addr=$3 ifname
 	ifname=$(lab_netif_by_mac "$mac") || return 1
-	ip netns add "$ns" &&
-		ip link set "$ifname" netns "$ns" &&
-		ip -n "$ns" link set lo up &&
-		ip -n "$ns" addr add "$addr/24" dev "$ifname" &&
-		ip -n "$ns" link set "$ifname" up && echo "  $ifname ($mac) in $ns as $addr"
+	$IP netns add "$ns" &&
+		$IP link set "$ifname" netns "$ns" &&
+		$IP -n "$ns" link set lo up &&
+		$IP -n "$ns" addr add "$addr/24" dev "$ifname" &&
+		$IP -n "$ns" link set "$ifname" up && echo "  $ifname ($mac) in $ns as $addr"
 }
 
 nics_bound() {
@@ -34,11 +36,11 @@ netifs_present() {
 }
 
 link_up() {
-	ip -n "$1" -o link show | grep -v ' lo:' | grep -q LOWER_UP
+	$IP -n "$1" -o link show | grep -v ' lo:' | grep -q LOWER_UP
 }
 
 ping_from() {
-	ip netns exec "$1" ping -c 3 -W 3 "$2"
+	$IP netns exec "$1" ping -c 3 -W 3 "$2"
 }
 
 lab_check "e1000e drives both NICs" lab_wait 15 nics_bound
