@@ -47,10 +47,11 @@ lab_tools_ensure() {
 		lab_log "could not install every lab package"
 	local t
 	for t in qemu-system-x86_64 cpio xz gzip timeout; do
-		lab_have "$t" || lab_skip "$t is missing and could not be installed (apt-get install failed)"
+		lab_have "$t" || lab_skip "$t is missing and could not be installed with apt-get"
 	done
-	[ -x /bin/busybox ] && /bin/busybox --list | grep -qx modprobe ||
+	if [ ! -x /bin/busybox ] || ! /bin/busybox --list | grep -qx modprobe; then
 		lab_skip "busybox-static is missing and could not be installed"
+	fi
 	ldd /bin/busybox >/dev/null 2>&1 &&
 		lab_skip "/bin/busybox is not the static build (install busybox-static)"
 	return 0

@@ -42,7 +42,7 @@ lab_image_guest_kit() {
 	install -m 755 "$LAB_TOP/lab/guest/init" "$root/init"
 	mkdir -p "$root/guest"
 	cp "$scenario" "$root/guest/scenario.sh"
-	echo "$(basename "$scenario" .sh)" >"$root/guest/name"
+	basename "$scenario" .sh >"$root/guest/name"
 	echo "$modules" >"$root/guest/modules"
 	lab_rootfs_pack "$root" "$dir/initramfs.cpio.gz"
 	rm -rf "$root"

@@ -27,7 +27,7 @@ lab_kernel_pkg_resolve() {
 # The newest complete cache entry, for a machine that cannot reach apt any more.
 lab_kernel_cached_any() {
 	local d
-	d=$(ls -1d "$LAB_CACHE"/linux-image-*/complete 2>/dev/null | sort -V | tail -n 1)
+	d=$(find "$LAB_CACHE" -mindepth 2 -maxdepth 2 -path '*/linux-image-*/complete' | sort -V | tail -n 1)
 	[ -n "$d" ] && dirname "$d"
 }
 
@@ -58,7 +58,7 @@ lab_kernel_unpack() {
 	mkdir -p "$dir/dl"
 	lab_kernel_download "$pkg" "$dir/dl" || return 2
 	deb=$(ls "$dir"/dl/*.deb) && dpkg -x "$deb" "$dir/pkg" || return 1
-	release=$(ls "$dir/pkg/lib/modules" | head -n 1)
+	release=$(find "$dir/pkg/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | head -n 1)
 	[ -n "$release" ] && [ -f "$dir/pkg/boot/vmlinuz-$release" ] || return 1
 	mv "$dir/pkg/boot/vmlinuz-$release" "$dir/vmlinuz"
 	mkdir -p "$dir/modules/lib/modules"
@@ -118,5 +118,6 @@ lab_kernel_fetch() {
 	flock -u 9
 	exec 9>&-
 	LAB_KRELEASE=$(cat "$LAB_KDIR/release")
+	# shellcheck disable=SC2034 # used by images.sh
 	LAB_KMODDIR=$LAB_KDIR/modules/lib/modules/$LAB_KRELEASE
 }

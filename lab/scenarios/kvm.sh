@@ -1,4 +1,4 @@
-# /dev/kvm exists (nested SVM, emulated by TCG) and a minimal vCPU runs.
+# KVM in the lab: /dev/kvm exists (nested SVM, emulated by TCG) and a minimal vCPU runs.
 . /lab/lib.sh
 
 lab_check "/dev/kvm is a character device" [ -c /dev/kvm ]

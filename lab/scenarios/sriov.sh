@@ -9,7 +9,8 @@ set_numvfs() {
 }
 
 vf_groups_distinct() {
-	local vf g seen=" $(lab_iommu_group "$PF") "
+	local vf g seen
+	seen=" $(lab_iommu_group "$PF") "
 	for vf in "$PF"/virtfn0 "$PF"/virtfn1; do
 		g=$(lab_iommu_group "$vf")
 		echo "  $(basename "$(readlink "$vf")") $(cat "$vf/vendor"):$(cat "$vf/device") group '${g}'"
