@@ -10,9 +10,9 @@
 LAB_GUEST_NIC_MAC=52:54:00:1a:b0:01
 LAB_HOST_NIC_MAC=52:54:00:1a:b0:02
 
-# TCG runs both vCPUs in one thread: with one thread per vCPU (MTTCG), a lab that
-# runs a nested KVM guest stalled for good in about a third of the boots tried
-# (the RCU grace-period kthread starved on CPU 1); single-threaded it never did.
+# TCG runs both vCPUs in one thread: with one thread per vCPU (MTTCG), labs that
+# ran nested KVM guests stalled for good in 5 of 18 boots (the RCU grace-period
+# kthread starved on CPU 1); single-threaded they never did (docs/lab.md).
 # IOVIRT_LAB_ACCEL overrides the -accel option.
 LAB_ACCEL=${IOVIRT_LAB_ACCEL:-tcg,thread=single}
 
