@@ -1,0 +1,39 @@
+# The project's binaries for the lab (sourced). The test build uses ASan/UBSan,
+# whose runtime does not belong in the lab, so the lab gets its own plain build.
+
+LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Builds iovirt without sanitizers in directory $1 (configured on first use) and
+# sets LAB_IOVIRT to the binary.
+lab_project_build() {
+	local dir=$1 t0
+	t0=$(lab_now)
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$LAB_TOP" -Db_sanitize=none -Dtests=disabled \
+			-Dbuildtype=debugoptimized >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log" >&2; lab_die "meson setup of the lab build $dir failed"; }
+	fi
+	meson compile -C "$dir" >"$dir.compile.log" 2>&1 ||
+		{ tail -n 40 "$dir.compile.log" >&2; lab_die "building iovirt in $dir failed (log: $dir.compile.log)"; }
+	LAB_IOVIRT=$dir/cli/iovirt
+	[ -x "$LAB_IOVIRT" ] || lab_die "no iovirt binary in $dir"
+	if ldd "$LAB_IOVIRT" | grep -q -E 'libasan|libubsan'; then
+		lab_die "$LAB_IOVIRT links a sanitizer runtime"
+	fi
+	lab_log "iovirt built in $dir ($(lab_elapsed "$t0") s)"
+}
+
+# Builds the static kvm-smoke tool into $1 unless the meson build gave one
+# ($LAB_KVM_SMOKE); sets LAB_KVM_SMOKE.
+lab_kvm_smoke_build() {
+	local out=$1/iovirt-lab-kvm-smoke
+	if [ -n "${LAB_KVM_SMOKE:-}" ]; then
+		[ -x "$LAB_KVM_SMOKE" ] || lab_die "kvm-smoke not found: $LAB_KVM_SMOKE"
+		return 0
+	fi
+	if [ ! -x "$out" ] || [ "$LAB_TOP/lab/kvm-smoke.c" -nt "$out" ]; then
+		${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -Werror -static -o "$out" "$LAB_TOP/lab/kvm-smoke.c" ||
+			lab_die "cannot build kvm-smoke"
+	fi
+	LAB_KVM_SMOKE=$out
+}
