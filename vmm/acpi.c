@@ -276,6 +276,7 @@ static void aml_name_eisaid(struct aml *a, const char *name, const char *id)
 #define RES_QWORD_ADDR  0x8a
 #define RES_IO          0x47
 #define RES_END         0x79
+#define RES_IRQ_NOFLAGS 0x22   /* small IRQ descriptor, 2 bytes: edge, active high */
 #define RES_TYPE_MEM    0
 #define RES_TYPE_IO     1
 #define RES_TYPE_BUS    2
@@ -310,6 +311,18 @@ static void res_io(struct aml *a, uint16_t port, uint8_t len)
 	aml_le(a, port, 2);
 	aml_byte(a, 1);
 	aml_byte(a, len);
+}
+
+static void res_irq(struct aml *a, unsigned int irq)
+{
+	aml_byte(a, RES_IRQ_NOFLAGS);
+	aml_le(a, 1u << irq, 2);
+}
+
+static void com1_crs(struct aml *a, const struct acpi_cfg *cfg)
+{
+	res_io(a, PORT_COM1, 8);
+	res_irq(a, IRQ_COM1);
 }
 
 static void res_end(struct aml *a)
@@ -422,7 +435,23 @@ static void dsdt_pci(struct aml *a, const struct acpi_cfg *cfg)
 	aml_pkg_end(a, dev);
 }
 
-/* The DSDT body: \_S5 and, with PCI, \_SB.PCI0 and the ECAM reservation. */
+/*
+ * The legacy ISA devices the VMM emulates. Without a PIC (hardware-reduced
+ * ACPI) Linux learns their IRQs only from here: without COM1, ttyS0 has no
+ * interrupt and /dev/console output after early boot is lost.
+ */
+static void dsdt_isa(struct aml *a, const struct acpi_cfg *cfg)
+{
+	size_t dev;
+
+	aml_device_begin(a, "COM1", &dev);
+	aml_name_eisaid(a, "_HID", "PNP0501");
+	aml_name_int(a, "_UID", 1);
+	aml_name_resources(a, "_CRS", com1_crs, cfg);
+	aml_pkg_end(a, dev);
+}
+
+/* The DSDT body: \_S5, \_SB.COM1, and with PCI, \_SB.PCI0 and the ECAM reservation. */
 static void dsdt_body(struct aml *a, const struct acpi_cfg *cfg)
 {
 	size_t pkg;
@@ -437,12 +466,12 @@ static void dsdt_body(struct aml *a, const struct acpi_cfg *cfg)
 	aml_int(a, 0);
 	aml_int(a, 0);
 	aml_pkg_end(a, pkg);
-	if (!cfg->ecam_base)
-		return;
 	aml_byte(a, AML_SCOPE);
 	pkg = aml_pkg_begin(a);
 	aml_name(a, "\\_SB_");
-	dsdt_pci(a, cfg);
+	dsdt_isa(a, cfg);
+	if (cfg->ecam_base)
+		dsdt_pci(a, cfg);
 	aml_pkg_end(a, pkg);
 }
 

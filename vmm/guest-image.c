@@ -114,8 +114,8 @@ out:
 
 int guest_image_load(struct guest_mem *mem, const char *path, uint64_t *entry)
 {
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int ret;
 
 	ret = file_read_all(path, &buf, &len);

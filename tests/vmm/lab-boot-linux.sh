@@ -7,11 +7,10 @@
 # /dev/ttyS0 and powers off. Passes when every marker is seen, the guest sees
 # 2 CPUs, `iovirt run` exits 0, and no oops or panic appears.
 #
-# Not part of `meson test` (it needs the lab kernel and about two minutes of
-# QEMU TCG). Known state: with the hardware-reduced ACPI tables Linux installs
-# no legacy PIC and so maps no ISA IRQ unless the DSDT describes the device;
-# until the DSDT carries COM1 (PNP0501: I/O 0x3f8, IRQ 4) the tty markers are
-# missing (the port cannot get IRQ 4) while the printk markers appear.
+# Run by `meson test --suite lab` through lab/boot-linux, which fetches the lab
+# kernel and builds a plain iovirt (about two minutes of QEMU TCG). With the
+# hardware-reduced ACPI tables Linux installs no legacy PIC, so ttyS0 gets its
+# IRQ only because the DSDT describes COM1 (PNP0501: I/O 0x3f8, IRQ 4).
 #
 # Usage: lab-boot-linux.sh IOVIRT
 # Environment: IOVIRT_LAB_KERNEL_DIR (default: the newest
