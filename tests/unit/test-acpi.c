@@ -488,6 +488,23 @@ static void dsdt_walk(struct vm *vm, struct aml_walk *w)
 	aml_termlist(d + 36, d + rd32(d + 4), "\\", w);
 }
 
+/* COM1: Linux maps ISA IRQs only from the DSDT when the tables are hardware-reduced. */
+static void check_com1(const struct aml_walk *w)
+{
+	static const uint8_t io[] = { 0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08 };
+	static const uint8_t irq4[] = { 0x22, 0x10, 0x00 };
+	const struct aml_obj *o = aml_find(w, "\\_SB_.COM1._HID");
+	const uint8_t *p;
+
+	assert_non_null(o);
+	p = o->data;
+	assert_int_equal(aml_integer(&p, o->end), 0x0105d041); /* EISAID("PNP0501") */
+	o = aml_find(w, "\\_SB_.COM1._CRS");
+	assert_non_null(o);
+	assert_non_null(memmem(o->data, (size_t)(o->end - o->data), io, sizeof(io)));
+	assert_non_null(memmem(o->data, (size_t)(o->end - o->data), irq4, sizeof(irq4)));
+}
+
 static void test_dsdt(void **state)
 {
 	const struct aml_obj *o;
@@ -522,6 +539,7 @@ static void test_dsdt(void **state)
 	p = o->data;
 	assert_int_equal(aml_integer(&p, o->end), 0x020cd041);
 	assert_non_null(aml_find(&w, "\\_SB_.RES0._CRS"));
+	check_com1(&w);
 	free(vm.ram);
 }
 
@@ -591,6 +609,7 @@ static void test_no_pci(void **state)
 	dsdt_walk(&vm, &w);
 	assert_non_null(aml_find(&w, "\\_S5_"));
 	assert_null(aml_find(&w, "\\_SB_.PCI0._HID"));
+	check_com1(&w);
 	free(vm.ram);
 }
 
