@@ -1,7 +1,7 @@
 #!/bin/bash
 # Lab tier: boot the Debian kernel under `iovirt run` inside a QEMU (TCG)
 # machine with nested KVM (TESTING.md: the host's own KVM cannot run Linux).
-# Inside the lab, `iovirt run --kernel vmlinuz --initrd inner.gz --cpus 2`
+# Inside the lab, `iovirt run --kernel vmlinuz|vmlinux --initrd inner.gz --cpus 2`
 # boots a busybox initramfs whose init reports the CPU count, the serial
 # driver's view of ttyS0, the PCI devices and ACPI tables, writes through
 # /dev/ttyS0 and powers off. Passes when every marker is seen, the guest sees
@@ -13,10 +13,12 @@
 # IRQ only because the DSDT describes COM1 (PNP0501: I/O 0x3f8, IRQ 4).
 #
 # Usage: lab-boot-linux.sh IOVIRT
-# Environment: IOVIRT_LAB_KERNEL_DIR (default: the newest
+# Environment: IOVIRT_LAB_GUEST_KERNEL: vmlinuz (bzImage, default) or vmlinux (ELF);
+# IOVIRT_LAB_KERNEL_DIR (default: the newest
 # /var/cache/iovirt-lab/linux-image-*/, holding vmlinuz and modules/).
 set -u
 iovirt=$1
+guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz} # or vmlinux: the ELF extracted from it
 kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
 skip() { echo "SKIP: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
@@ -52,7 +54,7 @@ echo "INNER-KMSG serial: $(/bin/busybox grep '^0:' /proc/tty/driver/serial)" >/d
 INNER
 chmod +x "$inner/init"
 (cd "$inner" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$outer/inner.gz"
-cp "$kdir/vmlinuz" "$outer/vmlinuz"
+cp "$kdir/$guest_kernel" "$outer/guest-kernel"
 cp "$kroot/virt/lib/irqbypass.ko" "$kroot/drivers/crypto/ccp/ccp.ko" \
 	"$kroot/arch/x86/kvm/kvm.ko" "$kroot/arch/x86/kvm/kvm-amd.ko" "$outer/mods/"
 cp "$iovirt" "$outer/bin/iovirt"
@@ -66,7 +68,7 @@ cat >"$outer/init" <<'OUTER'
 /bin/busybox mount -t sysfs sys /sys
 for m in irqbypass ccp kvm kvm-amd; do /bin/busybox insmod /mods/$m.ko || echo "LAB: insmod $m failed"; done
 echo "LAB: iovirt run starts at $(/bin/busybox cut -d' ' -f1 /proc/uptime) s"
-/bin/busybox timeout 400 /bin/iovirt run --kernel /vmlinuz --initrd /inner.gz --mem 512M \
+/bin/busybox timeout 400 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M \
 	--cpus 2 --cmdline "console=ttyS0 panic=-1 no_timer_check" --stats </dev/null
 echo "LAB: iovirt run exit $? at $(/bin/busybox cut -d' ' -f1 /proc/uptime) s"
 /bin/busybox poweroff -f
@@ -76,7 +78,7 @@ chmod +x "$outer/init"
 
 log=$work/lab.log
 timeout 600 qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
-	-nographic -no-reboot -kernel "$outer/vmlinuz" -initrd "$work/outer.gz" \
+	-nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 | grep -v "TCG doesn't support" >"$log"
 grep -E "INNER-|ACPI: PM|LAB:|iovirt run|vCPU|Power down|Run /init|16550A|Brought up" "$log"
 status=0
