@@ -299,33 +299,12 @@ static void run_start_input(struct uart_8250 *uart)
 static void run_ucall(struct vcpu *vcpu, void *opaque)
 {
 	struct run_state *st = opaque;
-	struct vm *vm = vcpu->vm;
-	struct ucall uc;
 
 	pthread_mutex_lock(&st->lock);
 	if (st->first_ucall_ms < 0)
 		st->first_ucall_ms = ms_since(&st->t0);
 	pthread_mutex_unlock(&st->lock);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_PRINT:
-		if (vm->console_fd >= 0 && write(vm->console_fd, uc.buf, strlen(uc.buf)) < 0)
-			vm->console_fd = -1;
-		break;
-	case UCALL_SYNC:
-		break;
-	case UCALL_DONE:
-		pthread_mutex_lock(&vm->stop_lock);
-		if (!vm_stopped(vm))
-			vm->stop_status = (int)uc.args[0];
-		pthread_mutex_unlock(&vm->stop_lock);
-		vm_stop(vm, VM_STOP_GUEST_DONE, "guest finished with status %d", (int)uc.args[0]);
-		break;
-	case UCALL_ASSERT:
-		vm_stop(vm, VM_STOP_GUEST_ASSERT, "vCPU %u: %s", vcpu->id, uc.buf);
-		break;
-	default:
-		vm_stop(vm, VM_STOP_INTERNAL_ERROR, "vCPU %u: malformed ucall", vcpu->id);
-	}
+	vm_ucall_default(vcpu);
 }
 
 static void run_print_stats(struct vm *vm, const struct run_state *st, double total_ms)

@@ -23,8 +23,7 @@ static void vm_console_write(struct vm *vm, const char *s)
 	}
 }
 
-/* What vm_run() does with a ucall when the caller installed no handler. */
-static void vm_ucall_default(struct vcpu *vcpu)
+void vm_ucall_default(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct ucall uc;

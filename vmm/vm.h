@@ -114,6 +114,14 @@ int vm_add_teardown(struct vm *vm, void (*fn)(void *), void *opaque) __must_chec
  * KVM_RUN. Safe from any thread, including a vCPU's own.
  */
 void vm_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...) __printf(3, 4);
+
+/*
+ * What vm_run() does with a ucall when the caller installed no handler: PRINT
+ * goes to the console, DONE stops the VM with the guest's status, ASSERT and a
+ * malformed ucall stop it with an error, SYNC is ignored. Handlers that only
+ * observe ucalls call it to keep that behaviour.
+ */
+void vm_ucall_default(struct vcpu *vcpu);
 bool vm_stopped(struct vm *vm);
 
 /*
