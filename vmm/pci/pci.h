@@ -18,7 +18,30 @@
  *    disabled, or an address the core refused). Devices hang ioeventfds on
  *    their doorbells here; a passthrough device may install KVM memory slots
  *    (vm_mem_map_slot) for the parts of a BAR the guest may touch directly.
- *  - reset, teardown.
+ *  - quiesce: stop the device's threads and back-ends; when it returns the
+ *    model makes no further notify or INTx call and touches no guest memory.
+ *  - reset: back to the power-on state, ready to run again (restarting what
+ *    quiesce stopped). The core has already reset the config image, BARs,
+ *    command register and MSI/MSI-X state.
+ *  - msix_vector_masked: vector i became masked or unmasked (for devices
+ *    that route vectors themselves, such as VFIO); optional.
+ *  - teardown: free the model.
+ *
+ * Lifecycle, driven by the core for every device in the same order:
+ * create -> pci_root_add_device (plug, BARs placed, bar_moved(true)) -> run
+ * -> [on guest reboot: quiesce, core reset, reset] -> at vm_destroy():
+ * quiesce (every device, before anything below), bar_moved(false) for each
+ * mapped BAR, the core's MSI-X/MSI/INTx state released, teardown.
+ *
+ * Threads and locks. Lock order, outermost first: the root's lock, then a
+ * model's own lock, then the core's leaf locks (MSI-X/MSI state, the INTx
+ * line counts). cfg_read, cfg_write and bar_moved run under the root's
+ * lock; bar_read and bar_write run without it, on any vCPU thread, possibly
+ * on several at once (the model locks its own state). quiesce, reset and
+ * teardown run with no vCPU running and no core lock held. Interrupt calls
+ * (pci_msix_notify, pci_msi_notify, pci_intx_set) take only leaf locks, so a
+ * model may make them from any thread while holding its own lock. A model
+ * never calls a pci_root_* function while holding its own lock.
  *
  * BARs are either trapped (every access reaches bar_read/bar_write) or
  * backed by host memory (hva != NULL): the core then installs that memory as
@@ -111,7 +134,9 @@ struct pci_device_ops {
 	void (*bar_write)(struct pci_device *dev, unsigned bar, uint64_t off,
 			  const uint8_t *data, unsigned len);
 	void (*bar_moved)(struct pci_device *dev, unsigned bar, bool mapped, uint64_t addr);
+	void (*quiesce)(struct pci_device *dev);
 	void (*reset)(struct pci_device *dev);
+	void (*msix_vector_masked)(struct pci_device *dev, unsigned i, bool masked);
 	void (*teardown)(struct pci_device *dev);
 };
 
