@@ -77,6 +77,18 @@ out:
 	return ret;
 }
 
+bool bus_overlaps(struct bus *bus, uint64_t base, uint64_t len)
+{
+	bool hit;
+	size_t i;
+
+	pthread_rwlock_rdlock(&bus->lock);
+	i = bus_search(bus, base);
+	hit = i < bus->n && bus->ranges[i].base <= base + (len - 1);
+	pthread_rwlock_unlock(&bus->lock);
+	return hit;
+}
+
 int bus_unregister(struct bus *bus, uint64_t base, void *opaque)
 {
 	int ret = -ENOENT;

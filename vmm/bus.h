@@ -58,6 +58,9 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 /* Remove the range that starts at base and belongs to opaque. 0 or -ENOENT. */
 int bus_unregister(struct bus *bus, uint64_t base, void *opaque);
 
+/* Whether any registered range overlaps [base, base + len) (len > 0, no wrap). */
+bool bus_overlaps(struct bus *bus, uint64_t base, uint64_t len);
+
 /* The range holding addr copied to *out, or false. */
 bool bus_lookup(struct bus *bus, uint64_t addr, struct bus_range *out);
 

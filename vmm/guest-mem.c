@@ -1,7 +1,11 @@
 #include "guest-mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/memfd.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static bool range_wraps(uint64_t start, uint64_t len)
 {
@@ -71,4 +75,28 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, 
 		return -EFAULT;
 	memcpy(dst, buf, len);
 	return 0;
+}
+
+int guest_ram_create(uint64_t size, bool hugetlb, int *fd, void **hva)
+{
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+	int ret, mfd;
+	void *map;
+
+	mfd = memfd_create("iovirt-guest-ram", flags);
+	if (mfd < 0)
+		return -errno;
+	if (ftruncate(mfd, size) < 0 || fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+		goto fail;
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | (hugetlb ? 0 : MAP_NORESERVE),
+		   mfd, 0);
+	if (map == MAP_FAILED)
+		goto fail;
+	*fd = mfd;
+	*hva = map;
+	return 0;
+fail:
+	ret = -errno;
+	close(mfd);
+	return ret;
 }

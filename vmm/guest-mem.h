@@ -47,6 +47,16 @@ void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *buf, size_t len) __must_check;
 int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, size_t len) __must_check;
 
+/*
+ * Create the memfd behind guest RAM (size bytes, 2 MiB huge pages when
+ * hugetlb) and map it shared. The memfd is sealed against shrinking and
+ * growing, so a peer it is passed to (a vhost-user back-end) cannot truncate
+ * it under the VMM (which would turn guest accesses into SIGBUS). Huge pages
+ * are reserved at mmap time: a shortage is -ENOMEM here, not a later SIGBUS.
+ * 0 or -errno; on success the caller owns *fd and the size-byte mapping *hva.
+ */
+int guest_ram_create(uint64_t size, bool hugetlb, int *fd, void **hva) __must_check;
+
 /* The region holding gpa, or NULL. */
 const struct guest_mem_region *guest_mem_find(const struct guest_mem *mem, uint64_t gpa);
 

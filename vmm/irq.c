@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "bitmap.h"
 #include "log.h"
 
 #define GSI_TABLE_MAX (GSI_IOAPIC_PINS + 16 + GSI_MAX)
@@ -66,23 +67,17 @@ static bool gsi_msi_is_used(const struct gsi_router *r, int gsi)
 {
 	int i = gsi - GSI_MSI_BASE;
 
-	return gsi >= GSI_MSI_BASE && i < GSI_MAX && (r->msi_used[i / 8] & (1u << (i % 8)));
+	return gsi >= GSI_MSI_BASE && gsi < GSI_MAX && bitmap_test(r->msi_used, i);
 }
 
 int gsi_msi_alloc(struct gsi_router *r)
 {
-	int gsi = -ENOSPC;
+	int i;
 
 	pthread_mutex_lock(&r->lock);
-	for (int i = 0; i < GSI_MAX; i++) {
-		if (!(r->msi_used[i / 8] & (1u << (i % 8)))) {
-			r->msi_used[i / 8] |= 1u << (i % 8);
-			gsi = GSI_MSI_BASE + i;
-			break;
-		}
-	}
+	i = bitmap_alloc(r->msi_used, GSI_MAX - GSI_MSI_BASE);
 	pthread_mutex_unlock(&r->lock);
-	return gsi;
+	return i < 0 ? -ENOSPC : GSI_MSI_BASE + i;
 }
 
 /* Remove the MSI entry for gsi from the table; true if there was one. */
@@ -126,7 +121,7 @@ void gsi_msi_free(struct gsi_router *r, int gsi)
 
 		if (gsi_msi_remove(r->table, gsi) && gsi_commit(r))
 			log_warn("vmm: could not drop MSI route for GSI %d", gsi);
-		r->msi_used[i / 8] &= ~(1u << (i % 8));
+		bitmap_clear(r->msi_used, i);
 	}
 	pthread_mutex_unlock(&r->lock);
 }

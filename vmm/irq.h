@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bitmap.h"
 #include "compiler.h"
 
 #define GSI_IOAPIC_PINS 24
@@ -26,7 +27,7 @@ struct gsi_router {
 	pthread_mutex_t lock;
 	int vm_fd;
 	struct kvm_irq_routing *table; /* irqchip entries, then MSI entries */
-	uint8_t msi_used[GSI_MAX / 8];
+	uint8_t msi_used[BITMAP_BYTES(GSI_MAX - GSI_MSI_BASE)]; /* GSI_MSI_BASE + i in use */
 };
 
 /* Build the default irqchip routes and push them to KVM. 0 or -errno. */

@@ -48,6 +48,7 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 	if (!v)
 		return -ENOMEM;
 	*v = (struct vcpu){ .vm = vm, .id = id, .stats = { .fd = -1 } };
+	pthread_mutex_init(&v->thread_lock, NULL);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		ret = -errno;
@@ -82,19 +83,57 @@ void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (!vcpu)
 		return;
+	vcpu_thread_stop(vcpu);
 	kvm_stats_close(&vcpu->stats);
 	if (vcpu->run)
 		munmap(vcpu->run, vcpu->run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	pthread_mutex_destroy(&vcpu->thread_lock);
 	free(vcpu);
 }
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (vcpu->thread_started)
+	pthread_mutex_lock(&vcpu->thread_lock);
+	if (vcpu->run)
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (vcpu->thread_running)
 		pthread_kill(vcpu->thread, SIGUSR1);
+	pthread_mutex_unlock(&vcpu->thread_lock);
+}
+
+void vcpu_clear_kick(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+int vcpu_thread_start(struct vcpu *vcpu, void *(*fn)(void *))
+{
+	int ret;
+
+	pthread_mutex_lock(&vcpu->thread_lock);
+	ret = vcpu->thread_running ? -EBUSY : -pthread_create(&vcpu->thread, NULL, fn, vcpu);
+	if (!ret)
+		vcpu->thread_running = true;
+	pthread_mutex_unlock(&vcpu->thread_lock);
+	return ret;
+}
+
+void vcpu_thread_stop(struct vcpu *vcpu)
+{
+	bool join;
+
+	pthread_mutex_lock(&vcpu->thread_lock);
+	join = vcpu->thread_running;
+	if (vcpu->run)
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (join)
+		pthread_kill(vcpu->thread, SIGUSR1);
+	vcpu->thread_running = false;
+	pthread_mutex_unlock(&vcpu->thread_lock);
+	if (join)
+		pthread_join(vcpu->thread, NULL);
 }
 
 int vcpu_stat(struct vcpu *vcpu, const char *name, uint64_t *value)

@@ -22,8 +22,9 @@ struct vcpu {
 	struct kvm_run *run;
 	size_t run_size;
 	struct kvm_stats stats;  /* fd -1 when the host has no binary stats */
+	pthread_mutex_t thread_lock; /* guards thread/thread_running against kick vs join */
 	pthread_t thread;
-	bool thread_started;
+	bool thread_running;     /* started and not yet being joined */
 	uint64_t ucall_gpa;      /* the struct ucall the last ucall exit pointed at */
 };
 
@@ -45,8 +46,24 @@ void vcpu_destroy(struct vcpu *vcpu);
  */
 int vcpu_run(struct vcpu *vcpu);
 
-/* Kick the vCPU out of KVM_RUN (from another thread). */
+/*
+ * Kick the vCPU out of KVM_RUN: from any thread, at any time until
+ * vcpu_destroy(), whether or not its thread runs. The next KVM_RUN returns at
+ * once (immediate_exit) until vcpu_clear_kick().
+ */
 void vcpu_kick(struct vcpu *vcpu);
+void vcpu_clear_kick(struct vcpu *vcpu);
+
+/* Run fn(vcpu) on a new thread. 0 or -errno. */
+int vcpu_thread_start(struct vcpu *vcpu, void *(*fn)(void *)) __must_check;
+
+/*
+ * Kick the vCPU's thread and join it. Safe to call from several threads at
+ * once and more than once: exactly one caller joins, the others return at
+ * once (the thread may then still be finishing). The VM must be stopped
+ * (vm_stop) first, or the thread goes back into the guest.
+ */
+void vcpu_thread_stop(struct vcpu *vcpu);
 
 /*
  * Put the vCPU in 64-bit long mode on the identity page tables and flat GDT

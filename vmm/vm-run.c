@@ -70,7 +70,7 @@ static void vm_wait(struct vm *vm, unsigned timeout_ms)
 	struct timespec deadline;
 	int ret = 0;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (deadline.tv_nsec >= 1000000000) {
@@ -90,27 +90,16 @@ int vm_run(struct vm *vm, unsigned timeout_ms)
 {
 	int ret = 0;
 
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-
-		ret = -pthread_create(&v->thread, NULL, vm_vcpu_thread, v);
-		if (ret) {
+	for (unsigned i = 0; i < vm->ncpus && !ret; i++) {
+		vcpu_clear_kick(vm->vcpus[i]);
+		ret = vcpu_thread_start(vm->vcpus[i], vm_vcpu_thread);
+		if (ret)
 			vm_stop(vm, VM_STOP_HOST_ERROR, "cannot start vCPU %u thread: %s", i,
 				strerror(-ret));
-			break;
-		}
-		__atomic_store_n(&v->thread_started, true, __ATOMIC_SEQ_CST);
 	}
 	if (!ret)
 		vm_wait(vm, timeout_ms);
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-
-		if (!v->thread_started)
-			continue;
-		vcpu_kick(v);
-		pthread_join(v->thread, NULL);
-		v->thread_started = false;
-	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_thread_stop(vm->vcpus[i]);
 	return ret ? ret : (int)vm->stop_reason;
 }

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/memfd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bitmap.h"
 #include "log.h"
 #include "memory-map.h"
 #include "vcpu.h"
@@ -82,25 +82,12 @@ static int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t fd_of
 
 static int vm_create_ram(struct vm *vm, const struct vm_config *cfg)
 {
-	unsigned flags = MFD_CLOEXEC | (cfg->hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
 	uint64_t low = MIN(cfg->ram_size, GPA_RAM_LOW_END);
 	int ret;
 
-	vm->mem_fd = memfd_create("iovirt-guest-ram", flags);
-	if (vm->mem_fd < 0)
-		return -errno;
-	if (ftruncate(vm->mem_fd, cfg->ram_size) < 0)
-		return -errno;
-	/*
-	 * Huge pages are reserved at mmap time, so a shortage is an error here
-	 * rather than a SIGBUS when the guest first touches the page.
-	 */
-	vm->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | (cfg->hugetlb ? 0 : MAP_NORESERVE), vm->mem_fd, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
-		return -errno;
-	}
+	ret = guest_ram_create(cfg->ram_size, cfg->hugetlb, &vm->mem_fd, &vm->ram);
+	if (ret)
+		return ret;
 	vm->ram_size = cfg->ram_size;
 	ret = vm_add_ram(vm, 0, low, 0);
 	if (!ret && cfg->ram_size > low)
@@ -135,6 +122,17 @@ static bool vm_config_valid(const struct vm_config *cfg)
 	       !(cfg->ram_size % (2 * MiB)) && cfg->ram_size <= (1ULL << 46);
 }
 
+/* vm_run()'s timeout waits on stop_cond: measure it on the monotonic clock. */
+static void vm_init_stop_cond(struct vm *vm)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->stop_cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	int ret;
@@ -144,7 +142,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->console_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->slot_lock, NULL);
-	pthread_cond_init(&vm->stop_cond, NULL);
+	vm_init_stop_cond(vm);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	if (!vm_config_valid(cfg)) {
@@ -187,15 +185,25 @@ static void vm_close_fd(int *fd)
 
 void vm_destroy(struct vm *vm)
 {
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+
+	if (!vm_stopped(vm))
+		vm_stop(vm, VM_STOP_REQUESTED, "the VM is being destroyed");
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vcpu_thread_stop(vm->vcpus[i]);
 	while (vm->n_teardowns) {
 		struct vm_teardown *t = &vm->teardowns[--vm->n_teardowns];
 
 		t->fn(t->opaque);
 	}
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
-		vcpu_destroy(vm->vcpus[i]);
-		vm->vcpus[i] = NULL;
-	}
+	/* Off the list first, so a late vm_stop() kicks no freed vCPU. */
+	pthread_mutex_lock(&vm->stop_lock);
+	memcpy(vcpus, vm->vcpus, sizeof(vcpus));
+	memset(vm->vcpus, 0, sizeof(vm->vcpus));
+	pthread_mutex_unlock(&vm->stop_lock);
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		vcpu_destroy(vcpus[i]);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
 	gsi_router_destroy(&vm->gsi);
@@ -212,34 +220,48 @@ void vm_destroy(struct vm *vm)
 	pthread_cond_destroy(&vm->stop_cond);
 }
 
-static int vm_slot_alloc(struct vm *vm)
+static int vm_slot_alloc(struct vm *vm, uint64_t gpa, uint64_t size)
 {
-	int slot = -ENOSPC;
+	int slot;
 
 	pthread_mutex_lock(&vm->slot_lock);
-	for (int i = 0; i < VM_MAX_SLOTS; i++) {
-		if (!(vm->slot_used[i / 8] & (1u << (i % 8)))) {
-			vm->slot_used[i / 8] |= 1u << (i % 8);
-			slot = i;
-			break;
-		}
-	}
+	slot = bitmap_alloc(vm->slot_used, VM_MAX_SLOTS);
+	if (slot >= 0)
+		vm->slot_range[slot] = (struct vm_slot_range){ .gpa = gpa, .size = size };
 	pthread_mutex_unlock(&vm->slot_lock);
-	return slot;
+	return slot < 0 ? -ENOSPC : slot;
 }
 
 static void vm_slot_free(struct vm *vm, int slot)
 {
 	pthread_mutex_lock(&vm->slot_lock);
-	vm->slot_used[slot / 8] &= ~(1u << (slot % 8));
+	bitmap_clear(vm->slot_used, slot);
+	vm->slot_range[slot] = (struct vm_slot_range){ 0 };
 	pthread_mutex_unlock(&vm->slot_lock);
+}
+
+bool vm_mem_slot_overlaps(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&vm->slot_lock);
+	for (unsigned i = 0; i < VM_MAX_SLOTS && !hit; i++) {
+		const struct vm_slot_range *r = &vm->slot_range[i];
+
+		hit = bitmap_test(vm->slot_used, i) && gpa <= r->gpa + (r->size - 1) &&
+		      r->gpa <= gpa + (size - 1);
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
+	return hit;
 }
 
 int vm_mem_map_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly)
 {
-	int slot = vm_slot_alloc(vm);
-	int ret;
+	int slot, ret;
 
+	if (!size || gpa + (size - 1) < gpa)
+		return -EINVAL;
+	slot = vm_slot_alloc(vm, gpa, size);
 	if (slot < 0)
 		return slot;
 	ret = vm_set_slot(vm, slot, gpa, size, hva, readonly ? KVM_MEM_READONLY : 0);
@@ -275,10 +297,10 @@ void vm_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...)
 		log_info("vmm: stopping: %s: %s", vm_stop_reason_name(reason), vm->stop_msg);
 	}
 	pthread_cond_broadcast(&vm->stop_cond);
-	pthread_mutex_unlock(&vm->stop_lock);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i])
 			vcpu_kick(vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->stop_lock);
 }
 
 bool vm_stopped(struct vm *vm)

@@ -17,6 +17,7 @@
 
 #include "bus.h"
 #include "compiler.h"
+#include "bitmap.h"
 #include "guest-mem.h"
 #include "irq.h"
 
@@ -63,7 +64,8 @@ struct vm {
 	void *ram;             /* host mapping of the whole memfd */
 	uint64_t ram_size;
 	struct guest_mem mem;
-	uint8_t slot_used[VM_MAX_SLOTS / 8]; /* KVM memory slots: RAM first, then device BARs */
+	uint8_t slot_used[BITMAP_BYTES(VM_MAX_SLOTS)]; /* KVM memory slots: RAM, then device BARs */
+	struct vm_slot_range { uint64_t gpa, size; } slot_range[VM_MAX_SLOTS];
 	pthread_mutex_t slot_lock;
 	struct bus pio;
 	struct bus mmio;
@@ -93,7 +95,13 @@ struct vm {
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg) __must_check;
 
-/* Stop every vCPU thread (if running), tear down devices, release everything. */
+/*
+ * Stop the VM (VM_STOP_REQUESTED when it still runs), join every vCPU thread,
+ * run the teardowns in reverse order (the PCI root quiesces every device
+ * before it releases anything: pci.h), then release the vCPUs, RAM and fds.
+ * vm_stop() from other threads is safe while this runs, up to the teardown of
+ * whatever owns those threads; nothing may touch vm once it returns.
+ */
 void vm_destroy(struct vm *vm);
 
 /*
@@ -105,6 +113,9 @@ void vm_destroy(struct vm *vm);
 int vm_mem_map_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, bool readonly)
 	__must_check;
 int vm_mem_unmap_slot(struct vm *vm, int slot);
+
+/* Whether a KVM memory slot (RAM or a device's) overlaps [gpa, gpa + size), size > 0. */
+bool vm_mem_slot_overlaps(struct vm *vm, uint64_t gpa, uint64_t size);
 
 /* Run fn(opaque) at vm_destroy(), in reverse registration order. 0 or -ENOSPC. */
 int vm_add_teardown(struct vm *vm, void (*fn)(void *), void *opaque) __must_check;

@@ -119,6 +119,13 @@ static bool msix_vec_masked(const struct pci_msix *m, unsigned i)
 	return !m->enabled || m->fmask || m->v[i].masked;
 }
 
+/* Tell the model that vector i's effective mask may have changed (no MSI-X lock held). */
+static void msix_mask_notify(struct pci_device *dev, unsigned i, bool masked)
+{
+	if (dev->ops->msix_vector_masked)
+		dev->ops->msix_vector_masked(dev, i, masked);
+}
+
 int pci_msix_init(struct pci_device *dev, unsigned nvec, unsigned table_bar, uint32_t table_off,
 		  unsigned pba_bar, uint32_t pba_off)
 {
@@ -214,16 +221,58 @@ bool pci_msix_pending(struct pci_device *dev, unsigned i)
 void pci_msix_cfg_written(struct pci_device *dev, unsigned off, unsigned len)
 {
 	struct pci_msix *m = dev->msix;
+	bool was_enabled, now_enabled;
 	uint16_t ctrl;
 
 	if (off >= m->cap + 4 || off + len <= m->cap + 2)
 		return;
 	ctrl = dev->cfg[m->cap + 2] | dev->cfg[m->cap + 3] << 8;
 	pthread_mutex_lock(&m->lock);
+	was_enabled = m->enabled && !m->fmask;
 	m->enabled = ctrl & PCI_MSIX_CTRL_ENABLE;
 	m->fmask = ctrl & PCI_MSIX_CTRL_FMASK;
 	for (unsigned i = 0; i < m->nvec; i++)
 		vec_sync(dev, &m->v[i], msix_vec_masked(m, i));
+	now_enabled = m->enabled && !m->fmask;
+	pthread_mutex_unlock(&m->lock);
+	/* Under the root's lock, which orders these calls against each other. */
+	for (unsigned i = 0; i < m->nvec && was_enabled != now_enabled; i++)
+		if (!m->v[i].masked)
+			msix_mask_notify(dev, i, !now_enabled);
+}
+
+bool pci_msix_vector_masked(struct pci_device *dev, unsigned i)
+{
+	struct pci_msix *m = dev->msix;
+	bool masked = true;
+
+	if (m && i < m->nvec) {
+		pthread_mutex_lock(&m->lock);
+		masked = msix_vec_masked(m, i);
+		pthread_mutex_unlock(&m->lock);
+	}
+	return masked;
+}
+
+void pci_msix_reset(struct pci_device *dev)
+{
+	struct pci_msix *m = dev->msix;
+	uint64_t drop;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->enabled = m->fmask = false;
+	for (unsigned i = 0; i < m->nvec; i++) {
+		struct msi_vec *v = &m->v[i];
+
+		vec_sync(dev, v, true);
+		v->addr = v->data = 0;
+		v->masked = true;
+		v->pending = false;
+		if (read(v->efd, &drop, sizeof(drop)) < 0 && errno != EAGAIN)
+			log_warn("pci %s: MSI-X vector %u: eventfd read failed", dev->bdf, i);
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -245,11 +294,16 @@ static void msix_entry_store(struct msi_vec *v, const uint8_t e[PCI_MSIX_ENTRY_S
 	v->masked = w[3] & PCI_MSIX_VEC_MASKED;
 }
 
-/* An access of len bytes at table offset off, possibly spanning two entries. */
-static void msix_table_access(struct pci_device *dev, uint64_t off, uint8_t *data, unsigned len,
-			      bool write)
+/*
+ * An access of len bytes at table offset off, possibly spanning two entries.
+ * Returns through *changed (up to two entries) the vectors whose effective
+ * mask changed.
+ */
+static unsigned msix_table_access(struct pci_device *dev, uint64_t off, uint8_t *data, unsigned len,
+				  bool write, unsigned changed[2])
 {
 	struct pci_msix *m = dev->msix;
+	unsigned n_changed = 0;
 
 	for (unsigned done = 0; done < len;) {
 		unsigned i = (off + done) / PCI_MSIX_ENTRY_SIZE;
@@ -261,14 +315,19 @@ static void msix_table_access(struct pci_device *dev, uint64_t off, uint8_t *dat
 			break;
 		msix_entry_image(&m->v[i], e);
 		if (write) {
+			bool was = msix_vec_masked(m, i);
+
 			memcpy(e + at, data + done, n);
 			msix_entry_store(&m->v[i], e);
 			vec_sync(dev, &m->v[i], msix_vec_masked(m, i));
+			if (was != msix_vec_masked(m, i) && n_changed < 2)
+				changed[n_changed++] = i;
 		} else {
 			memcpy(data + done, e + at, n);
 		}
 		done += n;
 	}
+	return n_changed;
 }
 
 static void msix_pba_read(struct pci_device *dev, uint64_t off, uint8_t *data, unsigned len)
@@ -293,11 +352,13 @@ bool pci_msix_bar_access(struct pci_device *dev, unsigned bar, uint64_t off, uin
 	struct pci_msix *m = dev->msix;
 	uint64_t table_end = m->table_off + (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE;
 	uint64_t pba_end = m->pba_off + (uint64_t)(m->nvec + 63) / 64 * 8;
+	unsigned changed[2], n_changed = 0;
 	bool handled = false;
 
 	pthread_mutex_lock(&m->lock);
 	if (bar == m->table_bar && off >= m->table_off && off < table_end) {
-		msix_table_access(dev, off - m->table_off, data, MIN(len, table_end - off), write);
+		n_changed = msix_table_access(dev, off - m->table_off, data,
+					      MIN(len, table_end - off), write, changed);
 		handled = true;
 	} else if (bar == m->pba_bar && off >= m->pba_off && off < pba_end) {
 		if (!write)
@@ -305,6 +366,8 @@ bool pci_msix_bar_access(struct pci_device *dev, unsigned bar, uint64_t off, uin
 		handled = true;
 	}
 	pthread_mutex_unlock(&m->lock);
+	for (unsigned k = 0; k < n_changed; k++)
+		msix_mask_notify(dev, changed[k], pci_msix_vector_masked(dev, changed[k]));
 	return handled;
 }
 
@@ -380,6 +443,23 @@ void pci_msi_cfg_written(struct pci_device *dev, unsigned off, unsigned len)
 	m->v.masked = dev->cfg[m->cap + MSI_MASK] & 1;
 	vec_sync(dev, &m->v, !m->enabled || m->v.masked);
 	dev->cfg[m->cap + MSI_PENDING] = m->v.pending;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void pci_msi_reset(struct pci_device *dev)
+{
+	struct pci_msi *m = dev->msi;
+	uint64_t drop;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	vec_sync(dev, &m->v, true);
+	m->enabled = false;
+	m->v.addr = m->v.data = 0;
+	m->v.masked = m->v.pending = false;
+	if (read(m->v.efd, &drop, sizeof(drop)) < 0 && errno != EAGAIN)
+		log_warn("pci %s: MSI eventfd read failed", dev->bdf);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -45,6 +45,14 @@ void pci_msix_notify(struct pci_device *dev, unsigned i);
 /* The eventfd behind vector i, for back-ends that signal it themselves; -1 if none. */
 int pci_msix_vector_eventfd(struct pci_device *dev, unsigned i);
 
+/*
+ * Whether vector i is masked in effect (MSI-X disabled, function masked or
+ * the vector masked). The authoritative answer for a model whose
+ * msix_vector_masked hook ran: that hook is a prompt to look, and two vCPUs
+ * changing masks at once may deliver its calls in either order.
+ */
+bool pci_msix_vector_masked(struct pci_device *dev, unsigned i);
+
 /* Number of vectors, and whether vector i is pending (masked with a signal waiting). */
 unsigned pci_msix_nvec(struct pci_device *dev);
 bool pci_msix_pending(struct pci_device *dev, unsigned i);
@@ -61,5 +69,8 @@ void pci_msix_cfg_written(struct pci_device *dev, unsigned off, unsigned len);
 void pci_msi_cfg_written(struct pci_device *dev, unsigned off, unsigned len);
 void pci_msix_destroy(struct pci_device *dev);
 void pci_msi_destroy(struct pci_device *dev);
+/* Back to power-on state (disabled, vectors masked and cleared, nothing pending). */
+void pci_msix_reset(struct pci_device *dev);
+void pci_msi_reset(struct pci_device *dev);
 
 #endif

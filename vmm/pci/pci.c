@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitmap.h"
 #include "bus.h"
 #include "irq.h"
 #include "log.h"
@@ -15,6 +16,9 @@
 #define CF9_RST_CPU (1u << 2)
 #define GPA_PHYS_LIMIT (1ULL << 46) /* no BAR above what a guest can address */
 
+#define INTX_GSI_BASE 16
+#define INTX_GSIS     8
+
 struct pci_root {
 	struct vm *vm;
 	pthread_mutex_t lock; /* serialises config accesses and BAR (un)mapping */
@@ -22,8 +26,11 @@ struct pci_root {
 	uint8_t cf9;
 	struct pci_device *devs[256];
 	struct pci_device host_bridge;
-	uint64_t io_next, mmio32_next, mmio64_next, mmio64_end;
+	uint64_t io_next, mmio32_next, mmio64_start, mmio64_next, mmio64_end;
 	struct pci_stats stats;
+	/* A leaf lock: how many devices assert each shared INTx GSI (16-23). */
+	pthread_mutex_t intx_lock;
+	unsigned intx_count[INTX_GSIS];
 };
 
 static void cfg_set(uint8_t *b, unsigned off, unsigned len, uint32_t v)
@@ -57,7 +64,7 @@ int pci_device_init(struct pci_device *dev, const struct pci_device_ops *ops, vo
 	cfg_set(dev->wmask, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
 		PCI_COMMAND_MASTER | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
 	cfg_set(dev->wmask, PCI_INTERRUPT_LINE, 1, 0xff);
-	dev->cap_next = PCI_CFG_HEADER_END;
+	dev->intx_irqfd = -1;
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
 		dev->bars[i] = (struct pci_bar){ .slot = -1, .dev = dev, .index = i };
 	return 0;
@@ -76,7 +83,8 @@ int pci_device_add_bar(struct pci_device *dev, unsigned n, enum pci_bar_type typ
 
 	if (n >= PCI_NUM_BARS || !is_pow2(size) || (type == PCI_BAR_MEM64 && n == PCI_NUM_BARS - 1))
 		return -EINVAL;
-	if (type == PCI_BAR_IO ? (size < 4 || size > 256 || hva) : size < 4096)
+	if (type == PCI_BAR_IO ? (size < 4 || size > 256 || hva) :
+	    size < (hva ? PCI_BAR_MIN_HVA : PCI_BAR_MIN_MEM))
 		return -EINVAL;
 	if (dev->bars[n].type != PCI_BAR_NONE || (n && dev->bars[n - 1].type == PCI_BAR_MEM64))
 		return -EINVAL;
@@ -94,17 +102,34 @@ int pci_device_add_bar(struct pci_device *dev, unsigned n, enum pci_bar_type typ
 	return 0;
 }
 
-int pci_device_add_cap(struct pci_device *dev, uint8_t id, const uint8_t *body,
-		       const uint8_t *wmask, unsigned len)
+static bool cfg_range_free(const struct pci_device *dev, unsigned off, unsigned len)
 {
-	unsigned off = dev->cap_next, prev;
+	for (unsigned i = off; i < off + len; i++)
+		if (bitmap_test(dev->cfg_used, i))
+			return false;
+	return true;
+}
 
-	if (len < 2 || off + len > 256)
-		return -ENOSPC;
+static void cfg_range_take(struct pci_device *dev, unsigned off, unsigned len,
+			   const uint8_t *body, unsigned body_at, const uint8_t *wmask)
+{
+	for (unsigned i = off; i < off + len; i++)
+		dev->cfg_used[i / 8] |= 1u << (i % 8);
 	if (body)
-		memcpy(&dev->cfg[off + 2], body, len - 2);
+		memcpy(&dev->cfg[off + body_at], body, len - body_at);
 	if (wmask)
 		memcpy(&dev->wmask[off], wmask, len);
+}
+
+int pci_device_add_cap_at(struct pci_device *dev, unsigned off, uint8_t id, const uint8_t *body,
+			  const uint8_t *wmask, unsigned len)
+{
+	unsigned prev;
+
+	if (len < 2 || off < PCI_CFG_HEADER_END || off % 4 || off + len > PCI_CFG_STD_END ||
+	    !cfg_range_free(dev, off, len))
+		return -ENOSPC;
+	cfg_range_take(dev, off, len, body, 2, wmask);
 	dev->wmask[off] = dev->wmask[off + 1] = 0;
 	dev->cfg[off] = id;
 	dev->cfg[off + 1] = 0;
@@ -116,7 +141,34 @@ int pci_device_add_cap(struct pci_device *dev, uint8_t id, const uint8_t *body,
 		dev->cfg[prev + 1] = off;
 	}
 	cfg_set(dev->cfg, PCI_STATUS, 2, cfg_get(dev->cfg, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
-	dev->cap_next = (off + len + 3) & ~3u;
+	return off;
+}
+
+int pci_device_add_cap(struct pci_device *dev, uint8_t id, const uint8_t *body,
+		       const uint8_t *wmask, unsigned len)
+{
+	for (unsigned off = PCI_CFG_HEADER_END; off + len <= PCI_CFG_STD_END; off += 4)
+		if (cfg_range_free(dev, off, len))
+			return pci_device_add_cap_at(dev, off, id, body, wmask, len);
+	return -ENOSPC;
+}
+
+int pci_device_add_ext_cap(struct pci_device *dev, unsigned off, uint16_t id, uint8_t version,
+			   const uint8_t *body, const uint8_t *wmask, unsigned len)
+{
+	unsigned prev = PCI_CFG_STD_END;
+
+	if (len < 4 || off < PCI_CFG_STD_END || off % 4 || off + len > PCI_CFG_SIZE ||
+	    !cfg_range_free(dev, off, len) || (off != PCI_CFG_STD_END && !cfg_get(dev->cfg, prev, 4)))
+		return -EINVAL;
+	cfg_range_take(dev, off, len, body, 4, wmask);
+	memset(&dev->wmask[off], 0, 4);
+	if (off != PCI_CFG_STD_END) {
+		while (cfg_get(dev->cfg, prev, 4) >> 20)
+			prev = cfg_get(dev->cfg, prev, 4) >> 20;
+		cfg_set(dev->cfg, prev, 4, (cfg_get(dev->cfg, prev, 4) & 0xfffff) | off << 20);
+	}
+	cfg_set(dev->cfg, off, 4, id | (uint32_t)(version & 0xf) << 16);
 	return off;
 }
 
@@ -152,17 +204,30 @@ static bool range_hits_ram(const struct vm *vm, uint64_t addr, uint64_t size)
 	return false;
 }
 
-/* Whether the guest may place BAR n at addr at all (before asking the bus). */
+static bool in_window(uint64_t addr, uint64_t end, uint64_t start, uint64_t limit)
+{
+	return addr >= start && end < limit;
+}
+
+/*
+ * Whether the guest may place BAR n at addr at all (before asking the bus):
+ * I/O BARs above the legacy ports, memory BARs inside the PCI windows the
+ * firmware tables describe (a 64-bit BAR in either), never on RAM.
+ */
 static bool pci_bar_addr_ok(const struct pci_device *dev, unsigned n, uint64_t addr)
 {
+	const struct pci_root *root = dev->root;
 	const struct pci_bar *b = &dev->bars[n];
 	uint64_t end = addr + b->size - 1;
+	bool low;
 
 	if (!addr || end < addr || end >= GPA_PHYS_LIMIT)
 		return false;
 	if (b->type == PCI_BAR_IO)
-		return end < PORT_PCI_IO_END && addr >= 0x1000;
-	if (b->type == PCI_BAR_MEM32 && end > 0xffffffffULL)
+		return in_window(addr, end, 0x1000, PORT_PCI_IO_END);
+	low = in_window(addr, end, GPA_PCI_MMIO32_START, GPA_PCI_MMIO32_END);
+	if (!low && (b->type == PCI_BAR_MEM32 ||
+		     !in_window(addr, end, root->mmio64_start, root->mmio64_end)))
 		return false;
 	return !range_hits_ram(dev->vm, addr, b->size);
 }
@@ -201,11 +266,11 @@ static int pci_bar_map(struct pci_device *dev, unsigned n, uint64_t addr)
 
 	if (!pci_bar_addr_ok(dev, n, addr))
 		return -EINVAL;
+	/* A memory slot would shadow a trapped range, and a trapped range under a slot never traps. */
+	if (b->type != PCI_BAR_IO && vm_mem_slot_overlaps(dev->vm, addr, b->size))
+		return -EEXIST;
 	if (b->hva) {
-		struct bus_range other;
-
-		/* A RAM-backed BAR must not shadow a trapped range either. */
-		if (bus_lookup(bus, addr, &other) || bus_lookup(bus, addr + b->size - 1, &other))
+		if (bus_overlaps(bus, addr, b->size))
 			return -EEXIST;
 		ret = vm_mem_map_slot(dev->vm, addr, b->size, b->hva, false);
 		if (ret < 0)
@@ -233,8 +298,20 @@ static void pci_bar_unmap(struct pci_device *dev, unsigned n)
 	b->mapped = false;
 }
 
-/* Bring BAR n's decoding in line with the command register and its address. */
-static void pci_bar_update(struct pci_device *dev, unsigned n)
+static void pci_bar_unmap_notify(struct pci_device *dev, unsigned n)
+{
+	if (!dev->bars[n].mapped)
+		return;
+	pci_bar_unmap(dev, n);
+	if (dev->ops->bar_moved)
+		dev->ops->bar_moved(dev, n, false, 0);
+}
+
+/*
+ * Bring BAR n's decoding in line with the command register and its address.
+ * Returns 0, or why the BAR does not decode where the guest put it.
+ */
+static int pci_bar_update(struct pci_device *dev, unsigned n)
 {
 	struct pci_bar *b = &dev->bars[n];
 	bool want = pci_bar_decodes(dev, n);
@@ -242,48 +319,99 @@ static void pci_bar_update(struct pci_device *dev, unsigned n)
 	int ret;
 
 	if (b->mapped && want && b->addr == addr)
-		return;
-	if (b->mapped) {
-		pci_bar_unmap(dev, n);
-		if (dev->ops->bar_moved)
-			dev->ops->bar_moved(dev, n, false, 0);
-	}
+		return 0;
+	pci_bar_unmap_notify(dev, n);
 	if (!want)
-		return;
+		return 0;
 	ret = pci_bar_map(dev, n, addr);
 	if (ret) {
 		dev->root->stats.bar_refused++;
 		log_info("pci %s: BAR%u at 0x%llx (size 0x%llx) not decoded: %s", dev->bdf, n,
 			 (unsigned long long)addr, (unsigned long long)b->size,
 			 ret == -EEXIST ? "overlaps another range" : "outside the window or on RAM");
-		return;
+		return ret;
 	}
 	if (dev->ops->bar_moved)
 		dev->ops->bar_moved(dev, n, true, addr);
+	return 0;
 }
 
-static void pci_intx_update(struct pci_device *dev)
+/*
+ * Recompute what dev contributes to its GSI and drive the line from the OR of
+ * every device on it. Called with the leaf intx_lock held (pci.h's lock order).
+ */
+static void pci_intx_update_locked(struct pci_device *dev)
 {
-	uint16_t cmd = cfg_get(dev->cfg, PCI_COMMAND, 2);
-	uint16_t st = cfg_get(dev->cfg, PCI_STATUS, 2);
-	int line = dev->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE);
+	struct pci_root *root = dev->root;
+	bool assert = dev->intx_level && !dev->intx_disabled, line;
+	unsigned *count;
 
-	st = dev->intx_level ? st | PCI_STATUS_INTERRUPT : st & ~PCI_STATUS_INTERRUPT;
-	cfg_set(dev->cfg, PCI_STATUS, 2, st);
-	if (dev->vm && dev->intx_gsi && irq_line_set(dev->vm->vm_fd, dev->intx_gsi, line))
+	if (!root || !dev->intx_gsi || assert == dev->intx_asserted)
+		return;
+	count = &root->intx_count[dev->intx_gsi - INTX_GSI_BASE];
+	*count += assert ? 1 : -1;
+	dev->intx_asserted = assert;
+	line = *count > 0;
+	if (dev->vm && dev->vm->vm_fd >= 0 && irq_line_set(dev->vm->vm_fd, dev->intx_gsi, line))
 		log_warn("pci %s: INTx GSI %u: cannot set level %d", dev->bdf, dev->intx_gsi, line);
+}
+
+static void pci_intx_change(struct pci_device *dev, int level, int disabled)
+{
+	pthread_mutex_t *lock = dev->root ? &dev->root->intx_lock : NULL;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	if (level >= 0)
+		__atomic_store_n(&dev->intx_level, level, __ATOMIC_SEQ_CST);
+	if (disabled >= 0)
+		dev->intx_disabled = disabled;
+	pci_intx_update_locked(dev);
+	if (lock)
+		pthread_mutex_unlock(lock);
 }
 
 void pci_intx_set(struct pci_device *dev, int level)
 {
-	pthread_mutex_t *lock = dev->root ? &dev->root->lock : NULL;
+	pci_intx_change(dev, !!level, -1);
+}
 
-	if (lock)
-		pthread_mutex_lock(lock);
-	dev->intx_level = !!level;
-	pci_intx_update(dev);
-	if (lock)
-		pthread_mutex_unlock(lock);
+/* COMMAND was written (under the root's lock): follow its INTX_DISABLE bit. */
+static void pci_intx_command_written(struct pci_device *dev)
+{
+	pci_intx_change(dev, -1, !!(cfg_get(dev->cfg, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE));
+}
+
+bool pci_root_intx_line(struct pci_root *root, unsigned gsi)
+{
+	bool line = false;
+
+	if (gsi >= INTX_GSI_BASE && gsi < INTX_GSI_BASE + INTX_GSIS) {
+		pthread_mutex_lock(&root->intx_lock);
+		line = root->intx_count[gsi - INTX_GSI_BASE] > 0;
+		pthread_mutex_unlock(&root->intx_lock);
+	}
+	return line;
+}
+
+int pci_intx_irqfd_attach(struct pci_device *dev, int trigger_fd, int resample_fd)
+{
+	int ret;
+
+	if (!dev->vm || !dev->intx_gsi || dev->intx_irqfd >= 0)
+		return -EINVAL;
+	ret = irqfd_assign(dev->vm->vm_fd, trigger_fd, dev->intx_gsi, resample_fd);
+	if (!ret)
+		dev->intx_irqfd = trigger_fd;
+	return ret;
+}
+
+void pci_intx_irqfd_detach(struct pci_device *dev)
+{
+	if (dev->intx_irqfd < 0)
+		return;
+	irqfd_deassign(dev->vm->vm_fd, dev->intx_irqfd, dev->intx_gsi);
+	dev->intx_irqfd = -1;
 }
 
 static bool overlaps(unsigned off, unsigned len, unsigned start, unsigned end)
@@ -298,8 +426,13 @@ uint32_t pci_device_cfg_read(struct pci_device *dev, unsigned off, unsigned len)
 	if (off >= PCI_CFG_SIZE || len > 4 || !len)
 		return 0xffffffff;
 	/* Bytes past the end of the space read as all-ones, like a master abort. */
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint32_t)(off + i < PCI_CFG_SIZE ? dev->cfg[off + i] : 0xff) << (8 * i);
+	for (unsigned i = 0; i < len; i++) {
+		uint8_t b = off + i < PCI_CFG_SIZE ? dev->cfg[off + i] : 0xff;
+
+		if (off + i == PCI_STATUS && __atomic_load_n(&dev->intx_level, __ATOMIC_SEQ_CST))
+			b |= PCI_STATUS_INTERRUPT;
+		v |= (uint32_t)b << (8 * i);
+	}
 	if (dev->ops->cfg_read)
 		dev->ops->cfg_read(dev, off, MIN(len, PCI_CFG_SIZE - off), &v);
 	return v;
@@ -319,7 +452,7 @@ void pci_device_cfg_write(struct pci_device *dev, unsigned off, unsigned len, ui
 		for (unsigned n = 0; n < PCI_NUM_BARS; n++)
 			pci_bar_update(dev, n);
 	if (overlaps(off, len, PCI_COMMAND, PCI_COMMAND + 2))
-		pci_intx_update(dev);
+		pci_intx_command_written(dev);
 	if (dev->msix)
 		pci_msix_cfg_written(dev, off, len);
 	if (dev->msi)
@@ -449,25 +582,85 @@ static const struct bus_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
 
 static const struct pci_device_ops host_bridge_ops = { .name = "host-bridge" };
 
+typedef void (*pci_device_fn)(struct pci_device *dev);
+
+/* Apply fn to every plugged device but the host bridge, in slot order. */
+static void pci_root_each(struct pci_root *root, pci_device_fn fn)
+{
+	for (unsigned i = 0; i < 256; i++)
+		if (root->devs[i] && root->devs[i] != &root->host_bridge)
+			fn(root->devs[i]);
+}
+
+static void pci_device_quiesce(struct pci_device *dev)
+{
+	if (dev->ops->quiesce)
+		dev->ops->quiesce(dev);
+}
+
+/* Unmap every BAR, telling the model (bar_moved(false)). */
+static void pci_device_unmap_bars(struct pci_device *dev)
+{
+	pthread_mutex_lock(&dev->root->lock);
+	for (unsigned n = 0; n < PCI_NUM_BARS; n++)
+		pci_bar_unmap_notify(dev, n);
+	pthread_mutex_unlock(&dev->root->lock);
+}
+
+static void pci_device_release(struct pci_device *dev)
+{
+	pci_device_unmap_bars(dev);
+	pci_msix_destroy(dev);
+	pci_msi_destroy(dev);
+	pci_intx_irqfd_detach(dev);
+	pci_intx_set(dev, 0);
+}
+
+static void pci_device_teardown(struct pci_device *dev)
+{
+	if (dev->ops->teardown)
+		dev->ops->teardown(dev);
+}
+
+/* The core's half of a reset: config space, BARs and interrupts to power-on state. */
+static void pci_device_reset_core(struct pci_device *dev)
+{
+	pci_device_unmap_bars(dev);
+	pci_intx_irqfd_detach(dev);
+	pci_intx_set(dev, 0);
+	pthread_mutex_lock(&dev->root->lock);
+	memcpy(dev->cfg, dev->cfg_poweron, sizeof(dev->cfg));
+	pci_msix_reset(dev);
+	pci_msi_reset(dev);
+	for (unsigned n = 0; n < PCI_NUM_BARS; n++)
+		pci_bar_update(dev, n);
+	pci_intx_command_written(dev);
+	pthread_mutex_unlock(&dev->root->lock);
+}
+
+static void pci_device_reset_model(struct pci_device *dev)
+{
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
+}
+
+void pci_root_reset(struct pci_root *root)
+{
+	pci_root_each(root, pci_device_quiesce);
+	pci_root_each(root, pci_device_reset_core);
+	pci_root_each(root, pci_device_reset_model);
+	root->cf8 = 0;
+	root->cf9 = 0;
+}
+
 static void pci_root_teardown(void *opaque)
 {
 	struct pci_root *root = opaque;
 
-	for (unsigned i = 0; i < 256; i++) {
-		struct pci_device *dev = root->devs[i];
-
-		if (!dev || dev == &root->host_bridge)
-			continue;
-		for (unsigned n = 0; n < PCI_NUM_BARS; n++)
-			if (dev->bars[n].mapped)
-				pci_bar_unmap(dev, n);
-		if (dev->msix)
-			pci_msix_destroy(dev);
-		if (dev->msi)
-			pci_msi_destroy(dev);
-		if (dev->ops->teardown)
-			dev->ops->teardown(dev);
-	}
+	pci_root_each(root, pci_device_quiesce);
+	pci_root_each(root, pci_device_release);
+	pci_root_each(root, pci_device_teardown);
+	pthread_mutex_destroy(&root->intx_lock);
 	pthread_mutex_destroy(&root->lock);
 	free(root);
 }
@@ -485,24 +678,20 @@ static void pci_root_windows(struct pci_root *root)
 		high_end += root->vm->ram_size - GPA_RAM_LOW_END;
 	root->io_next = PORT_PCI_IO_START;
 	root->mmio32_next = GPA_PCI_MMIO32_START;
-	root->mmio64_next = align_up(high_end, GiB);
-	root->mmio64_end = root->mmio64_next + GPA_PCI_MMIO64_SIZE;
+	root->mmio64_start = root->mmio64_next = align_up(high_end, GiB);
+	root->mmio64_end = root->mmio64_start + GPA_PCI_MMIO64_SIZE;
 }
 
 int pci_root_create(struct vm *vm, struct pci_root **out)
 {
 	struct pci_root *root = calloc(1, sizeof(*root));
-	pthread_mutexattr_t attr;
 	int ret;
 
 	if (!root)
 		return -ENOMEM;
 	root->vm = vm;
-	/* Recursive: a model may raise INTx from its cfg_write hook, under this lock. */
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&root->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&root->lock, NULL);
+	pthread_mutex_init(&root->intx_lock, NULL);
 	pci_root_windows(root);
 	ret = vm_add_teardown(vm, pci_root_teardown, root);
 	if (ret) {
@@ -512,6 +701,7 @@ int pci_root_create(struct vm *vm, struct pci_root **out)
 	pci_device_init(&root->host_bridge, &host_bridge_ops, NULL, 0x8086, 0x29c0, 0x060000, 0);
 	cfg_set(root->host_bridge.cfg, PCI_INTERRUPT_PIN, 1, 0);
 	root->host_bridge.root = root;
+	root->host_bridge.devfn = 0;
 	root->host_bridge.vm = vm;
 	snprintf(root->host_bridge.bdf, sizeof(root->host_bridge.bdf), "00:00.0");
 	root->devs[0] = &root->host_bridge;
@@ -567,6 +757,20 @@ static int pci_root_pick_slot(struct pci_root *root, int slot)
 	return -ENOSPC;
 }
 
+/* Map the BARs where pci_assign_bar put them; 0 or -EEXIST with none left mapped. */
+static int pci_device_map_initial(struct pci_device *dev)
+{
+	pci_device_cfg_write(dev, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	for (unsigned n = 0; n < PCI_NUM_BARS; n++) {
+		if (dev->bars[n].type != PCI_BAR_NONE && !dev->bars[n].mapped) {
+			for (unsigned k = 0; k < PCI_NUM_BARS; k++)
+				pci_bar_unmap_notify(dev, k);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 int pci_root_add_device(struct pci_root *root, struct pci_device *dev, int slot)
 {
 	int ret = 0;
@@ -591,7 +795,12 @@ int pci_root_add_device(struct pci_root *root, struct pci_device *dev, int slot)
 	dev->intx_gsi = PCI_INTX_GSI(slot, 1);
 	cfg_set(dev->cfg, PCI_INTERRUPT_LINE, 1, dev->intx_gsi);
 	root->devs[dev->devfn] = dev;
-	pci_device_cfg_write(dev, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	ret = pci_device_map_initial(dev);
+	if (ret) {
+		root->devs[dev->devfn] = NULL;
+		goto out;
+	}
+	memcpy(dev->cfg_poweron, dev->cfg, sizeof(dev->cfg));
 out:
 	pthread_mutex_unlock(&root->lock);
 	return ret;

@@ -70,6 +70,9 @@ struct pci_msix;
 struct pci_msi;
 
 #define PCI_CFG_SIZE        4096
+#define PCI_CFG_STD_END     256  /* the conventional space; PCIe extended capabilities above */
+#define PCI_BAR_MIN_MEM     16   /* smallest memory BAR (trapped) */
+#define PCI_BAR_MIN_HVA     4096 /* smallest host-memory BAR: a KVM slot is whole pages */
 #define PCI_MAX_SLOTS       32
 #define PCI_NUM_BARS        6
 
@@ -151,12 +154,16 @@ struct pci_device {
 	char bdf[8];                 /* "00:03.0" */
 	uint8_t cfg[PCI_CFG_SIZE];   /* the config-space image */
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change */
-	uint8_t cap_next;            /* where the next capability goes */
+	uint8_t cfg_poweron[PCI_CFG_SIZE]; /* the image as plugged: what a reset restores */
+	uint8_t cfg_used[PCI_CFG_SIZE / 8]; /* bytes taken by capabilities */
 	struct pci_bar bars[PCI_NUM_BARS];
 	struct pci_msix *msix;
 	struct pci_msi *msi;
 	unsigned intx_gsi;
-	int intx_level;
+	int intx_level;              /* what the model drives (atomic) */
+	bool intx_disabled;          /* COMMAND.INTX_DISABLE, under the root's intx lock */
+	bool intx_asserted;          /* counted on the GSI, under the root's intx lock */
+	int intx_irqfd;              /* pci_intx_irqfd_attach()'s trigger fd, or -1 */
 };
 
 /*
@@ -168,8 +175,9 @@ int pci_device_init(struct pci_device *dev, const struct pci_device_ops *ops, vo
 
 /*
  * Declare BAR n (a 64-bit memory BAR also uses n + 1). size must be a power
- * of two (I/O: 4..256; memory: >= 4 KiB). hva: host memory to map into the
- * guest instead of trapping, or NULL. 0 or -EINVAL.
+ * of two (I/O: 4..256; trapped memory: >= 16; host memory: >= 4 KiB). hva:
+ * host memory to map into the guest instead of trapping, or NULL. 0 or
+ * -EINVAL.
  */
 int pci_device_add_bar(struct pci_device *dev, unsigned n, enum pci_bar_type type, uint64_t size,
 		       bool prefetchable, void *hva) __must_check;
@@ -183,12 +191,44 @@ int pci_device_add_bar(struct pci_device *dev, unsigned n, enum pci_bar_type typ
 int pci_device_add_cap(struct pci_device *dev, uint8_t id, const uint8_t *body,
 		       const uint8_t *wmask, unsigned len) __must_check;
 
+/*
+ * The same at a given offset (DWORD-aligned, inside 0x40..0xff, not over
+ * another capability): a passthrough device keeps the host's layout. Returns
+ * off or -ENOSPC.
+ */
+int pci_device_add_cap_at(struct pci_device *dev, unsigned off, uint8_t id, const uint8_t *body,
+			  const uint8_t *wmask, unsigned len) __must_check;
+
+/*
+ * A PCIe extended capability (id, version, then len - 4 bytes of body) at
+ * off (DWORD-aligned, 0x100..0xfff, the first one at 0x100), chained after
+ * the others. wmask as above. Returns off or -EINVAL.
+ */
+int pci_device_add_ext_cap(struct pci_device *dev, unsigned off, uint16_t id, uint8_t version,
+			   const uint8_t *body, const uint8_t *wmask, unsigned len) __must_check;
+
 /* Config-space access as the guest sees it (any offset, len 1, 2 or 4). */
 uint32_t pci_device_cfg_read(struct pci_device *dev, unsigned off, unsigned len);
 void pci_device_cfg_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t val);
 
-/* Assert or deassert INTx (ignored while the guest set INTX_DISABLE). */
+/*
+ * Assert or deassert INTx, from any thread (ignored while the guest set
+ * INTX_DISABLE). Devices share GSIs: the line is the OR of every device on it.
+ */
 void pci_intx_set(struct pci_device *dev, int level);
+
+/* Whether INTx GSI gsi is asserted by any device (for tests and logs). */
+bool pci_root_intx_line(struct pci_root *root, unsigned gsi);
+
+/*
+ * Let KVM drive the device's INTx from an eventfd (VFIO's INTx): trigger_fd
+ * asserts the GSI, and KVM deasserts it on EOI and signals resample_fd, where
+ * the owner re-checks its device and re-triggers if it still asserts. The core
+ * detaches it at reset and teardown. 0, -EINVAL (no VM or already attached)
+ * or -errno.
+ */
+int pci_intx_irqfd_attach(struct pci_device *dev, int trigger_fd, int resample_fd) __must_check;
+void pci_intx_irqfd_detach(struct pci_device *dev);
 
 /* Create the host bridge on vm (00:00.0, CF8/CFC, ECAM, 0xcf9 reset). 0 or -errno. */
 int pci_root_create(struct vm *vm, struct pci_root **out) __must_check;
@@ -196,10 +236,20 @@ int pci_root_create(struct vm *vm, struct pci_root **out) __must_check;
 /*
  * Plug dev into the next free slot (or slot >= 0), assign its BARs
  * addresses in the I/O, 32-bit and 64-bit windows the way firmware does,
- * and let it decode (COMMAND.IO/MEMORY set). The root calls ops->teardown at
- * vm_destroy(). 0, -ENOSPC (no slot, or a window is full), -EBUSY.
+ * and let it decode (COMMAND.IO/MEMORY set). From then on the root owns the
+ * lifecycle (quiesce, reset, teardown at vm_destroy()). 0, -ENOSPC (no
+ * slot, or a window is full), -EBUSY (slot taken), -EEXIST (a BAR cannot be
+ * mapped); on error the device is not plugged and the caller tears it down.
  */
 int pci_root_add_device(struct pci_root *root, struct pci_device *dev, int slot) __must_check;
+
+/*
+ * Reset every device as a guest reboot does, with no vCPU running: quiesce
+ * all of them, restore the core's state (config image, BARs, command
+ * register, MSI-X/MSI, INTx) to what pci_root_add_device left, then call each
+ * model's reset hook.
+ */
+void pci_root_reset(struct pci_root *root);
 
 /* The device in slot/function devfn, or NULL. */
 struct pci_device *pci_root_find(struct pci_root *root, uint8_t devfn);
