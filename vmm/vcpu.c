@@ -68,6 +68,8 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		goto fail;
 	}
 	ret = vcpu_set_cpuid(v);
+	if (!ret)
+		ret = vcpu_poweron_save(v);
 	if (ret)
 		goto fail;
 	if (kvm_stats_open(v->fd, &v->stats))
@@ -90,6 +92,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	pthread_mutex_destroy(&vcpu->thread_lock);
+	free(vcpu->poweron);
 	free(vcpu);
 }
 

@@ -26,6 +26,7 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_running;     /* started and not yet being joined */
 	uint64_t ucall_gpa;      /* the struct ucall the last ucall exit pointed at */
+	struct vcpu_poweron *poweron; /* the state a reset restores (vcpu-reset.c) */
 };
 
 /* What vcpu_run() returns to its caller. */
@@ -73,6 +74,13 @@ void vcpu_thread_stop(struct vcpu *vcpu);
  */
 int vcpu_set_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsp, uint64_t rsi,
 		       uint64_t rdi) __must_check;
+
+/*
+ * Record the vCPU's current state as its power-on state (vcpu_create() does,
+ * before the first run), and put it back (a guest reboot). 0 or -errno.
+ */
+int vcpu_poweron_save(struct vcpu *vcpu) __must_check;
+int vcpu_poweron_restore(struct vcpu *vcpu) __must_check;
 
 /* Read one KVM statistic of this vCPU by name ("exits", "io_exits", ...). */
 int vcpu_stat(struct vcpu *vcpu, const char *name, uint64_t *value) __must_check;

@@ -95,16 +95,49 @@ static int vm_create_ram(struct vm *vm, const struct vm_config *cfg)
 	return ret;
 }
 
+struct vm_irqchip_poweron {
+	struct kvm_irqchip chips[3]; /* PIC master, PIC slave, IOAPIC */
+	struct kvm_pit_state2 pit;
+};
+
+/* The in-kernel irqchip and PIT as KVM created them: what vm_reset() restores. */
+static int vm_irqchip_save(struct vm *vm)
+{
+	struct vm_irqchip_poweron *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	vm->irqchip_poweron = p;
+	for (unsigned i = 0; i < ARRAY_SIZE(p->chips); i++) {
+		p->chips[i].chip_id = i;
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &p->chips[i]) < 0)
+			return -errno;
+	}
+	return ioctl(vm->vm_fd, KVM_GET_PIT2, &p->pit) < 0 ? -errno : 0;
+}
+
+static int vm_irqchip_restore(struct vm *vm)
+{
+	struct vm_irqchip_poweron *p = vm->irqchip_poweron;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(p->chips); i++)
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &p->chips[i]) < 0)
+			return -errno;
+	return ioctl(vm->vm_fd, KVM_SET_PIT2, &p->pit) < 0 ? -errno : 0;
+}
+
 static int vm_create_irqchip(struct vm *vm)
 {
 	/* No KVM_PIT_SPEAKER_DUMMY: KVM also emulates port 0x61, which Linux's PIT calibration reads. */
 	struct kvm_pit_config pit = { .flags = 0 };
+	int ret;
 
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return -errno;
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return -errno;
-	return gsi_router_init(&vm->gsi, vm->vm_fd);
+	ret = gsi_router_init(&vm->gsi, vm->vm_fd);
+	return ret ? ret : vm_irqchip_save(vm);
 }
 
 static int vm_create_vcpus(struct vm *vm)
@@ -176,6 +209,43 @@ int vm_add_teardown(struct vm *vm, void (*fn)(void *), void *opaque)
 	return 0;
 }
 
+int vm_add_reset(struct vm *vm, void (*fn)(void *), void *opaque)
+{
+	if (vm->n_resets == VM_MAX_TEARDOWNS)
+		return -ENOSPC;
+	vm->resets[vm->n_resets++] = (struct vm_teardown){ .fn = fn, .opaque = opaque };
+	return 0;
+}
+
+/* Give every page of RAM back: the guest finds zeros, as after power-on. */
+static int vm_ram_clear(struct vm *vm)
+{
+	if (fallocate(vm->mem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, vm->ram_size) < 0)
+		return -errno;
+	return x86_boot_tables_write(&vm->mem);
+}
+
+int vm_reset(struct vm *vm)
+{
+	int ret;
+
+	for (unsigned i = 0; i < vm->n_resets; i++)
+		vm->resets[i].fn(vm->resets[i].opaque);
+	ret = vm_ram_clear(vm);
+	if (!ret)
+		ret = vm_irqchip_restore(vm);
+	for (unsigned i = 0; !ret && i < vm->ncpus; i++)
+		ret = vcpu_poweron_restore(vm->vcpus[i]);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&vm->stop_lock);
+	vm->stop_reason = VM_RUNNING;
+	vm->stop_status = 0;
+	vm->stop_msg[0] = '\0';
+	pthread_mutex_unlock(&vm->stop_lock);
+	return 0;
+}
+
 static void vm_close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -206,6 +276,8 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(vcpus[i]);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	free(vm->irqchip_poweron);
+	vm->irqchip_poweron = NULL;
 	gsi_router_destroy(&vm->gsi);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);

@@ -79,6 +79,9 @@ struct vm {
 	void *ucall_opaque;
 	struct vm_teardown teardowns[VM_MAX_TEARDOWNS];
 	unsigned n_teardowns;
+	struct vm_teardown resets[VM_MAX_TEARDOWNS]; /* device resets, in registration order */
+	unsigned n_resets;
+	struct vm_irqchip_poweron *irqchip_poweron;
 
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
@@ -119,6 +122,19 @@ bool vm_mem_slot_overlaps(struct vm *vm, uint64_t gpa, uint64_t size);
 
 /* Run fn(opaque) at vm_destroy(), in reverse registration order. 0 or -ENOSPC. */
 int vm_add_teardown(struct vm *vm, void (*fn)(void *), void *opaque) __must_check;
+
+/* Run fn(opaque) at vm_reset(), in registration order. 0 or -ENOSPC. */
+int vm_add_reset(struct vm *vm, void (*fn)(void *), void *opaque) __must_check;
+
+/*
+ * Put a stopped VM (vm_run() returned) back to its power-on state, as a
+ * guest reboot does: the reset hooks (devices quiesce and reset), RAM
+ * emptied and the boot page tables written again, the irqchip, PIT and every
+ * vCPU restored to their state at creation, the stop reason cleared. The
+ * caller then loads the guest again and calls vm_run(). 0 or -errno (the VM
+ * is then unusable and only vm_destroy() remains).
+ */
+int vm_reset(struct vm *vm) __must_check;
 
 /*
  * Record why the VM stops (the first reason wins) and kick every vCPU out of

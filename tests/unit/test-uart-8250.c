@@ -151,6 +151,29 @@ static void test_receive(void **state)
 	uart_8250_reg_write(u, 9, 0);
 }
 
+/* A guest reboot: registers and FIFO as at power-on, a pending interrupt dropped. */
+static void test_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct uart_8250 *u = &f->u;
+	uint8_t lcr = uart_8250_reg_read(u, UART_LCR), mcr = uart_8250_reg_read(u, UART_MCR);
+
+	uart_8250_reg_write(u, UART_IIR_FCR, UART_FCR_ENABLE);
+	uart_8250_reg_write(u, UART_IER, UART_IER_RDI);
+	uart_8250_reg_write(u, UART_SCR, 0x5a);
+	uart_8250_reg_write(u, UART_LCR, 0x1b);
+	assert_int_equal(uart_8250_receive(u, (const uint8_t *)"xyz", 3), 3);
+	assert_int_equal(f->irq.level, 1);
+	uart_8250_reset(u);
+	assert_int_equal(f->irq.level, 0);
+	assert_int_equal(uart_8250_reg_read(u, UART_IER), 0);
+	assert_int_equal(uart_8250_reg_read(u, UART_SCR), 0);
+	assert_int_equal(uart_8250_reg_read(u, UART_LCR), lcr);
+	assert_int_equal(uart_8250_reg_read(u, UART_MCR), mcr);
+	assert_false(uart_8250_reg_read(u, UART_LSR) & UART_LSR_DR);
+	assert_int_equal(uart_8250_reg_read(u, UART_IIR_FCR) & 0xc0, 0); /* FIFO off */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dlab, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transmit_and_thre_irq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,18 @@ static void uart_update_irq(struct uart_8250 *u)
 	u->irq_level = level;
 }
 
+void uart_8250_reset(struct uart_8250 *u)
+{
+	pthread_mutex_lock(&u->lock);
+	u->ier = u->lsr_extra = u->scr = u->dll = u->dlm = u->msr_delta = 0;
+	u->lcr = 0x03;
+	u->mcr = UART_MCR_OUT2;
+	u->fifo_enabled = u->thre_pending = false;
+	u->rx_head = u->rx_count = 0;
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
 static uint8_t uart_msr(const struct uart_8250 *u)
 {
 	uint8_t m;
@@ -232,6 +244,11 @@ static void uart_vm_irq(void *opaque, int level)
 		uv->uart.irq_fn = NULL; /* the irqchip refused: poll mode from now on */
 }
 
+static void uart_vm_reset(void *opaque)
+{
+	uart_8250_reset(&((struct uart_vm *)opaque)->uart);
+}
+
 static void uart_vm_teardown(void *opaque)
 {
 	struct uart_vm *uv = opaque;
@@ -256,6 +273,9 @@ int uart_8250_attach(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
 		uart_vm_teardown(uv);
 		return ret;
 	}
+	ret = vm_add_reset(vm, uart_vm_reset, uv);
+	if (ret)
+		return ret;
 	ret = bus_register(&vm->pio, base, 8, &uart_8250_bus_ops, &uv->uart, "uart-8250");
 	if (!ret && out)
 		*out = &uv->uart;

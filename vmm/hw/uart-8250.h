@@ -74,6 +74,9 @@ void uart_8250_init(struct uart_8250 *u, const char *name, int out_fd,
 		    void (*irq_fn)(void *opaque, int level), void *irq_opaque);
 void uart_8250_destroy(struct uart_8250 *u);
 
+/* Back to the power-on registers, FIFO emptied (a guest reboot); output and IRQ wiring kept. */
+void uart_8250_reset(struct uart_8250 *u);
+
 /* One register access; reg is 0..7 (larger values are ignored / read 0xff). */
 uint8_t uart_8250_reg_read(struct uart_8250 *u, unsigned reg);
 void uart_8250_reg_write(struct uart_8250 *u, unsigned reg, uint8_t val);

@@ -646,11 +646,18 @@ static void pci_device_reset_model(struct pci_device *dev)
 
 void pci_root_reset(struct pci_root *root)
 {
+	pthread_mutex_lock(&root->lock);
+	root->cf8 = 0;
+	root->cf9 = 0;
+	pthread_mutex_unlock(&root->lock);
 	pci_root_each(root, pci_device_quiesce);
 	pci_root_each(root, pci_device_reset_core);
 	pci_root_each(root, pci_device_reset_model);
-	root->cf8 = 0;
-	root->cf9 = 0;
+}
+
+static void pci_root_reset_hook(void *opaque)
+{
+	pci_root_reset(opaque);
 }
 
 static void pci_root_teardown(void *opaque)
@@ -693,7 +700,12 @@ int pci_root_create(struct vm *vm, struct pci_root **out)
 	pthread_mutex_init(&root->lock, NULL);
 	pthread_mutex_init(&root->intx_lock, NULL);
 	pci_root_windows(root);
-	ret = vm_add_teardown(vm, pci_root_teardown, root);
+	ret = vm_add_reset(vm, pci_root_reset_hook, root);
+	if (!ret) {
+		ret = vm_add_teardown(vm, pci_root_teardown, root);
+		if (ret)
+			vm->n_resets--;
+	}
 	if (ret) {
 		pci_root_teardown(root);
 		return ret;
