@@ -9,10 +9,14 @@
 #   IOVIRT-VMM-TEST-RESULT: NAME PASS|SKIP|FAIL <exit status or why>
 # Exit 77 is a failure here (the lab has /dev/kvm) unless the test printed a line
 # "SKIP-IN-LAB: <why>": then it is a SKIP with that reason.
-. /lab/lib.sh
+# The environment can move /lab/lib.sh (IOVIRT_LAB_LIB), /vmm-tier (IOVIRT_VMM_TIER_DIR)
+# and the work directory (IOVIRT_VMM_TIER_TMP): tests/lab/test-vmm-tier-harness.sh
+# runs this file on the host.
+# shellcheck source=/dev/null
+. "${IOVIRT_LAB_LIB:-/lab/lib.sh}"
 
-VMM_DIR=/vmm-tier
-VMM_TMP=/tmp/vmm-tier
+VMM_DIR=${IOVIRT_VMM_TIER_DIR:-/vmm-tier}
+VMM_TMP=${IOVIRT_VMM_TIER_TMP:-/tmp/vmm-tier}
 
 vmm_uptime() {
 	cut -d' ' -f1 /proc/uptime
