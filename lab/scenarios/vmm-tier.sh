@@ -2,7 +2,8 @@
 #
 # /vmm-tier/tests (written by lab/run-vmm-tier) is sourced: one line per test,
 #   vmm_test NAME LIMIT-S PROGRAM ARGS...
-# with every file it names copied into the lab at its host path. /vmm-tier/env
+# with every file it names copied into the lab at its host path (or below
+# /vmm-tier/files, for /tmp and /run). /vmm-tier/env
 # exports the sanitizer options of the host's test run. Each test prints:
 #   IOVIRT-VMM-TEST-START: NAME limit LIMIT s at UPTIME s
 #   (its stdout and stderr, live)
@@ -24,7 +25,7 @@ vmm_uptime() {
 
 # Uptime in hundredths of a second.
 vmm_uptime_cs() {
-	cut -d' ' -f1 /proc/uptime | tr -d .
+	awk '{ printf "%d\n", $1 * 100 }' /proc/uptime
 }
 
 # Runs PROGRAM ARGS... ($3...) in a session of its own with output to stdout and

@@ -31,6 +31,7 @@ IOVIRT_LAB_LIB=$work/lib.sh IOVIRT_VMM_TIER_DIR=\$overlay/vmm-tier IOVIRT_VMM_TI
 exit 0
 EOF
 chmod +x "$work/lab/run-scenario"
+# shellcheck disable=SC2016 # the script's own expansions
 printf '#!/usr/bin/env bash\na=(x y); [[ ${#a[@]} -eq 2 ]] && echo "bash array ${a[*]} relative $1"\n' >"$work/bash-test"
 chmod +x "$work/bash-test"
 echo data >"$work/data"
