@@ -5,7 +5,8 @@ LAB_MODULES=(irqbypass ccp kvm kvm-amd vfio vfio_iommu_type1 vfio_virqfd vfio-pc
 	crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi nvme-core nvme e1000e)
 
 # Builds the lab initramfs $1 from: LAB_IOVIRT, LAB_KVM_SMOKE, the payload
-# directories in LAB_PAYLOADS (copied to /payload/<name>), the scripts under lab/.
+# directories in LAB_PAYLOADS (copied to /payload/<name>), the trees in
+# LAB_OVERLAYS (copied onto the root, last), the scripts under lab/.
 lab_image_lab() {
 	local out=$1 root p
 	root=$(mktemp -d "${out%/*}/.root.XXXXXX") || return 1
@@ -21,6 +22,9 @@ lab_image_lab() {
 	cp "$LAB_TOP"/lab/scenarios/*.sh "$root/lab/scenarios/"
 	for p in ${LAB_PAYLOADS[@]+"${LAB_PAYLOADS[@]}"}; do
 		cp -a "$p" "$root/payload/$(basename "$p")"
+	done
+	for p in ${LAB_OVERLAYS[@]+"${LAB_OVERLAYS[@]}"}; do
+		cp -a "$p/." "$root/" || return 1
 	done
 	lab_rootfs_pack "$root" "$out"
 	rm -rf "$root"

@@ -48,3 +48,37 @@ lab_log_missing() {
 		echo "missing marker '$marker': the lab kernel never reached /init ($why)"
 	fi
 }
+
+# The vmm tier's markers (lab/scenarios/vmm-tier.sh), one pair per test:
+#   IOVIRT-VMM-TEST-START: <name> limit <s> s at <uptime> s
+#   IOVIRT-VMM-TEST-RESULT: <name> PASS|SKIP|FAIL <exit status or why> (<s> s)
+
+# Prints the lines of log $1 from test $2's start marker to its result marker (or
+# to the end of the log when the result is missing), without carriage returns.
+lab_vmm_section() {
+	tr -d '\r' <"$1" | awk -v start="IOVIRT-VMM-TEST-START: $2 " -v end="IOVIRT-VMM-TEST-RESULT: $2 " '
+		index($0, start) { p = 1 }
+		p { print }
+		p && index($0, end) { exit }'
+}
+
+# Prints test $2's verdict from log $1: "PASS|SKIP|FAIL <detail>" from its result
+# marker, or a FAIL that says whether the test started. Returns 1 unless PASS or SKIP.
+lab_vmm_verdict() {
+	local log=$1 name=$2 result
+	result=$(tr -d '\r' <"$log" | grep -a -o -m 1 "IOVIRT-VMM-TEST-RESULT: $name .*")
+	if [ -z "$result" ]; then
+		if grep -a -q "IOVIRT-VMM-TEST-START: $name " "$log"; then
+			echo "FAIL missing marker 'IOVIRT-VMM-TEST-RESULT: $name': it started but never reported"
+		else
+			echo "FAIL missing marker 'IOVIRT-VMM-TEST-START: $name': it never started"
+		fi
+		return 1
+	fi
+	result=${result#"IOVIRT-VMM-TEST-RESULT: $name "}
+	echo "$result"
+	case $result in
+	PASS* | SKIP*) return 0 ;;
+	*) return 1 ;;
+	esac
+}

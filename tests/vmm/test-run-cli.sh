@@ -8,7 +8,7 @@ trap 'rm -f "$out" "$err" "$junk"' EXIT
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"; exit 1; }
 
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is not usable"
+	echo "SKIP: /dev/kvm is not usable; the same test runs inside the lab as lab-vmm-tier (meson test --suite lab)"
 	exit 77
 fi
 

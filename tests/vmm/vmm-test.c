@@ -9,18 +9,21 @@
 
 #include "guest-image.h"
 
+/* Ends every skip message: where the test runs instead. */
+#define TEST_SKIP_LAB "; the same test runs inside the lab as lab-vmm-tier (meson test --suite lab)"
+
 void test_require_kvm(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	int vm;
 
 	if (fd < 0) {
-		printf("SKIP: cannot open /dev/kvm: %s\n", strerror(errno));
+		printf("SKIP: cannot open /dev/kvm: %s%s\n", strerror(errno), TEST_SKIP_LAB);
 		exit(TEST_SKIP);
 	}
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
 	if (vm < 0) {
-		printf("SKIP: KVM_CREATE_VM failed: %s\n", strerror(errno));
+		printf("SKIP: KVM_CREATE_VM failed: %s%s\n", strerror(errno), TEST_SKIP_LAB);
 		exit(TEST_SKIP);
 	}
 	close(vm);

@@ -2,7 +2,8 @@
  * Host side of the vmm test tier: guest programs live in the test file under
  * #ifdef IOVIRT_GUEST and are built into an ELF image that meson passes as
  * argv[1]. Every test skips (exit 77, with the reason) when /dev/kvm is not
- * usable.
+ * usable; lab-vmm-tier runs them all inside the lab, where exit 77 is a failure
+ * unless the test printed a line "SKIP-IN-LAB: <why>" (docs/lab.md).
  */
 #ifndef IOVIRT_VMM_TEST_H
 #define IOVIRT_VMM_TEST_H
