@@ -23,7 +23,8 @@ struct net_tap {
 	int fd;
 	size_t staged;                 /* bytes in stage (header included), 0: none */
 	uint8_t hdr[NET_VNET_HDR_LEN]; /* scratch for a header the NIC does not want */
-	uint8_t stage[NET_FRAME_MAX];
+	uint8_t over;                  /* one byte past the NIC's buffers: truncation shows */
+	uint8_t stage[NET_FRAME_MAX + 1]; /* + 1: a longer frame shows as one */
 };
 
 /* What the kernel accepts as an interface name (dev_valid_name), and short enough. */
@@ -128,8 +129,9 @@ static ssize_t net_tap_peek_len(struct net_backend *be);
 static ssize_t net_tap_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
 	struct net_tap *t = be->priv;
-	struct iovec v[NET_BE_IOV_MAX + 1];
-	size_t cap = net_iov_len(iov, iovcnt);
+	struct iovec v[NET_BE_IOV_MAX + 2];
+	size_t cap = net_iov_len(iov, iovcnt), skip = be->vnet_hdr ? 0 : NET_VNET_HDR_LEN;
+	int n_v = 0;
 	ssize_t n;
 
 	if (t->staged)
@@ -138,21 +140,20 @@ static ssize_t net_tap_recv(struct net_backend *be, const struct iovec *iov, int
 		n = net_tap_peek_len(be);
 		return n <= 0 ? (n ? n : -EAGAIN) : net_tap_recv_staged(be, t, iov, iovcnt);
 	}
-	if (be->vnet_hdr) {
-		n = readv(t->fd, iov, iovcnt);
-	} else {
-		v[0] = (struct iovec){ .iov_base = t->hdr, .iov_len = sizeof(t->hdr) };
-		memcpy(&v[1], iov, sizeof(*iov) * (size_t)iovcnt);
-		n = readv(t->fd, v, iovcnt + 1);
-		if (n >= NET_VNET_HDR_LEN)
-			n -= NET_VNET_HDR_LEN;
-	}
+	if (skip)
+		v[n_v++] = (struct iovec){ .iov_base = t->hdr, .iov_len = sizeof(t->hdr) };
+	memcpy(&v[n_v], iov, sizeof(*iov) * (size_t)iovcnt);
+	n_v += iovcnt;
+	/* The kernel truncates silently: a frame that reaches this byte did not fit. */
+	v[n_v++] = (struct iovec){ .iov_base = &t->over, .iov_len = 1 };
+	n = readv(t->fd, v, n_v);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	/* The kernel truncates silently and returns the frame's full length. */
-	if ((size_t)n > cap)
+	if ((size_t)n < skip)
+		return -EAGAIN;
+	if ((size_t)n - skip > cap)
 		return -EMSGSIZE;
-	return n;
+	return n - (ssize_t)skip;
 }
 
 static ssize_t net_tap_peek_len(struct net_backend *be)
@@ -164,7 +165,7 @@ static ssize_t net_tap_peek_len(struct net_backend *be)
 		n = read(t->fd, t->stage, sizeof(t->stage));
 		if (n < 0)
 			return errno == EWOULDBLOCK ? 0 : -errno;
-		if (n <= NET_VNET_HDR_LEN || (size_t)n > sizeof(t->stage)) {
+		if (n <= NET_VNET_HDR_LEN || n > NET_FRAME_MAX) {
 			net_stat_add(&be->stats.rx_dropped, 1);
 			return 0;
 		}
