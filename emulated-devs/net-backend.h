@@ -6,11 +6,12 @@
  * Specs, as `iovirt run --net MODEL,backend=SPEC` takes them (at most
  * NET_BE_SPEC_MAX - 1 characters; anything malformed is -EINVAL):
  *   tap:NAME        an existing or new tap interface (IFF_VNET_HDR); NAME is
- *                   1..IFNAMSIZ-1 characters, no '/', ':' or white space
+ *                   1..IFNAMSIZ-1 characters, no '/', ':', '%' or white space
  *   hub:ID          joins every NIC of the VM that names the same ID (like
  *                   QEMU's -netdev hubport): a frame sent by one port reaches
- *                   every other port of the hub, never the sender. ID is
- *                   1..31 characters of [A-Za-z0-9_.-]
+ *                   every other port of the hub, never the sender; a port whose
+ *                   queue is full counts it in its own rx_dropped (the send
+ *                   still succeeds). ID is 1..31 characters of [A-Za-z0-9_.-]
  *   loop            each frame comes back to the NIC that sent it
  *   sink            counts and drops
  *   gen:K=V,...     generates test frames (guest/net-frame.h) and verifies
