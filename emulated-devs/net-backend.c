@@ -213,8 +213,15 @@ int net_backend_set_vnet_hdr(struct net_backend *be, bool on)
 
 void net_backend_stats(struct net_backend *be, struct net_backend_stats *out)
 {
-	const struct net_backend_stats *s = &be->stats;
+	const struct net_backend_stats *s;
 
+	if (!out)
+		return;
+	if (!be) {
+		*out = (struct net_backend_stats){ 0 };
+		return;
+	}
+	s = &be->stats;
 	out->tx_frames = net_stat_read(&s->tx_frames);
 	out->tx_bytes = net_stat_read(&s->tx_bytes);
 	out->tx_dropped = net_stat_read(&s->tx_dropped);

@@ -200,7 +200,7 @@ int net_backend_set_vnet_hdr(struct net_backend *be, bool on) __must_check;
  */
 int net_backend_set_offloads(struct net_backend *be, unsigned offloads) __must_check;
 
-/* Copy the counters (a consistent-enough snapshot: each counter is read atomically). */
+/* Copy the counters (each read atomically; be NULL gives zeros). */
 void net_backend_stats(struct net_backend *be, struct net_backend_stats *out);
 
 /* The table of back-end types, NULL-terminated (for --help and error messages). */

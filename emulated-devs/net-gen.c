@@ -109,6 +109,7 @@ static int net_gen_open(struct net_backend *be, const char *args)
 	g->flows = 1;
 	memset(g->dst, 0xff, sizeof(g->dst));
 	ret = net_args_parse(args, net_gen_arg, g);
+	g->t0 = net_gen_now();   /* before the timer starts: a tick never precedes its frame */
 	if (ret == 0) {
 		g->expect = calloc(NET_GEN_FLOWS, sizeof(*g->expect));
 		ret = g->expect ? net_gen_fd_open(g) : -ENOMEM;
@@ -119,7 +120,6 @@ static int net_gen_open(struct net_backend *be, const char *args)
 		return ret;
 	}
 	g->fd = ret;
-	g->t0 = net_gen_now();
 	be->priv = g;
 	be->poll_fd = g->fd;
 	be->caps = NET_BE_CAP_VNET_HDR;

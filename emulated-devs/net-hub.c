@@ -53,6 +53,17 @@ static int net_hub_id_check(const char *id)
 	return 0;
 }
 
+/* Senders hold the hub's lock for reading back to back: a joining or leaving port must not starve. */
+static void net_hub_lock_init(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
 /* The hub for (vm_id, id), created when missing (net_hubs_lock held). */
 static struct net_hub *net_hub_get(const void *vm_id, const char *id)
 {
@@ -66,7 +77,7 @@ static struct net_hub *net_hub_get(const void *vm_id, const char *id)
 		return NULL;
 	strcpy(h->id, id);
 	h->vm_id = vm_id;
-	pthread_rwlock_init(&h->lock, NULL);
+	net_hub_lock_init(&h->lock);
 	h->next = net_hubs;
 	net_hubs = h;
 	return h;

@@ -566,7 +566,7 @@ static void *churn_send(void *arg)
 	uint8_t f[64], r[64];
 
 	net_frame_build(f, 64, bcast, mac_a, 0, 0);
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		if (send_buf(c->be, f, 64) == 64)
 			c->sent++;
 		while (recv_buf(c->be, r, sizeof(r)) > 0)
@@ -586,7 +586,7 @@ static void test_hub_churn(void **state)
 
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&tid[i], NULL, churn_send, &c[i]), 0);
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 100; i++) {
 		struct net_backend *p = be_open("hub:churn", &vm);
 
 		if (i & 1)
@@ -597,7 +597,7 @@ static void test_hub_churn(void **state)
 	}
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(pthread_join(tid[i], NULL), 0);
-		assert_int_equal(c[i].sent, 20000);
+		assert_int_equal(c[i].sent, 10000);
 	}
 	net_backend_close(c[0].be);
 	net_backend_close(c[1].be);
