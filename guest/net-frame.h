@@ -10,7 +10,7 @@
  *   local experimental)
  *   14 magic "IOVF" (4)   18 sequence number (4)   22 frame length (2)
  *   24 flow (2)   26 payload: byte i (from offset 26) = (seq * 31 + i) & 0xff
- *   last 4 bytes: FNV-1a 32 over bytes 14 .. len - 4
+ *   last 4 bytes: FNV-1a 32 over bytes 0 .. len - 4 (the MACs too)
  * Minimum length NET_FRAME_MIN (60, the Ethernet minimum without FCS).
  */
 #ifndef IOVIRT_NET_FRAME_H
@@ -74,7 +74,7 @@ static inline uint32_t net_frame_build(uint8_t *buf, uint32_t len, const uint8_t
 	net_frame_put16(buf + 24, flow);
 	for (uint32_t i = 0; NET_FRAME_HDR + i < len - 4; i++)
 		buf[NET_FRAME_HDR + i] = (seq * 31 + i) & 0xff;
-	net_frame_put32(buf + len - 4, net_frame_fnv1a(buf + 14, len - 18));
+	net_frame_put32(buf + len - 4, net_frame_fnv1a(buf, len - 4));
 	return len;
 }
 
@@ -88,6 +88,8 @@ static inline enum net_frame_error net_frame_check(const uint8_t *buf, uint32_t 
 {
 	if (len < NET_FRAME_MIN)
 		return NET_FRAME_SHORT;
+	if (len > NET_FRAME_MAX_LEN)
+		return NET_FRAME_BAD_LEN;
 	if (buf[12] != NET_FRAME_ETHERTYPE >> 8 || buf[13] != (NET_FRAME_ETHERTYPE & 0xff) ||
 	    net_frame_get32(buf + 14) != NET_FRAME_MAGIC)
 		return NET_FRAME_NOT_OURS;
@@ -98,7 +100,7 @@ static inline enum net_frame_error net_frame_check(const uint8_t *buf, uint32_t 
 	for (uint32_t i = 0; NET_FRAME_HDR + i < len - 4; i++)
 		if (buf[NET_FRAME_HDR + i] != ((s * 31 + i) & 0xff))
 			return NET_FRAME_BAD_PAYLOAD;
-	if (net_frame_get32(buf + len - 4) != net_frame_fnv1a(buf + 14, len - 18))
+	if (net_frame_get32(buf + len - 4) != net_frame_fnv1a(buf, len - 4))
 		return NET_FRAME_BAD_CSUM;
 	if (seq)
 		*seq = s;
