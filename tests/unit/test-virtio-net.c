@@ -1167,7 +1167,7 @@ static void test_reset_while_running(void **state)
 
 	(void)state;
 	d->fake->endless_rx = 60;
-	for (unsigned round = 0; round < 20; round++) {
+	for (unsigned round = 0; round < 50; round++) {
 		rx_before = stats(d).rx_frames;
 		run_and_reset(d, round, round % 4 == 3);
 		assert_true(stats(d).rx_frames > rx_before);

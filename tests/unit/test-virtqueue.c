@@ -570,6 +570,66 @@ static void test_no_event_idx_flags(void **state)
 	assert_int_equal(uflags, 0);
 }
 
+static uint64_t rnd(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *seed >> 1 ^ *seed << 17;
+}
+
+/* Random rings: whatever the guest writes, every buffer handed out lies in RAM. */
+static void test_random_rings(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	unsigned chains = 0, broken = 0;
+	struct virtq_chain c;
+
+	for (unsigned round = 0; round < 2000; round++) {
+		unsigned size = 1u << (round % 6);
+		uint8_t *d = hva(f, DESC_GPA), *t = hva(f, TABLE_GPA);
+
+		start(f, size, round & 1);
+		for (unsigned i = 0; i < 64; i++) {
+			uint64_t r = rnd(&seed), addr = RAM_GPA - 0x1000 + r % (RAM_SIZE + 0x2000);
+			uint32_t len = (r >> 8) & (round & 2 ? 0x1ff : 0xfffff);
+			uint16_t flags = (r >> 32) & 3, next = (r >> 40) % (size + 1);
+
+			/* Now and then: a table, INDIRECT with NEXT, a bogus table length. */
+			if ((r >> 48) % 10 == 0) {
+				flags = VIRTQ_DESC_F_INDIRECT | ((r >> 52) & 1);
+				addr = TABLE_GPA;
+				len = 16 * ((r >> 53) % 10) + ((r >> 57) % 8 == 0);
+			}
+			put_desc(d, i, addr, len, flags, next);
+			put_desc(t, i, addr, len, (r >> 58) % 16 ? flags : VIRTQ_DESC_F_INDIRECT,
+				 (r >> 40) % 10);
+		}
+		for (unsigned i = 0; i < 2 * size + 2; i++) {
+			uint16_t head = rnd(&seed) % (size + (i == 0));
+
+			memcpy(hva(f, AVAIL_GPA) + 4 + 2 * (i % size), &head, 2);
+		}
+		avail_set_idx(f, rnd(&seed) % (size + 2));
+		for (int n = 0; n < 8; n++) {
+			int ret = pop(f, &c);
+
+			if (ret <= 0)
+				break;
+			for (unsigned i = 0; i < c.n_out + c.n_in; i++) {
+				uint8_t *p = f->iov[i].iov_base;
+
+				assert_true(p >= f->ram && p + f->iov[i].iov_len <= f->ram + RAM_SIZE);
+			}
+			virtq_push(&f->vq, c.head, c.in_bytes);
+			chains++;
+		}
+		broken += f->vq.broken;
+	}
+	/* Both outcomes happen, so the run exercised the checks and the success path. */
+	assert_true(chains > 200);
+	assert_true(broken > 200);
+}
+
 static void test_iov_helpers(void **state)
 {
 	uint8_t a[5] = "abcde", b[3] = "fgh", out[8] = { 0 };
@@ -605,6 +665,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_descriptor_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_event_idx_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_rings, setup, teardown),
 		cmocka_unit_test(test_iov_helpers),
 	};
 
