@@ -157,7 +157,7 @@ static void net_tx_process(struct virtio_net *n)
 			return;
 		}
 		/* Sleep only once the guest is asked to kick and has posted nothing since. */
-		if (!virtq_notify_enable(vq))
+		if (!virtq_notify_enable(vq, 0))
 			break;
 	}
 	if (virtq_need_notify(vq)) {
@@ -171,8 +171,8 @@ static void net_tx_process(struct virtio_net *n)
 /*
  * Take chains until they hold need bytes (one chain without MRG_RXBUF).
  * Returns the chain count (>= 1; fewer bytes than need when no more chains
- * may be taken), 0 when the guest has too few buffers (nothing kept), or
- * RX_BROKEN.
+ * may be taken), 0 when the guest has too few buffers (nothing kept; *niov
+ * is then the number of chains left waiting), or RX_BROKEN.
  */
 static int net_rx_gather(struct virtio_net *n, struct virtq *vq, size_t need, unsigned *niov,
 			 size_t *bytes)
@@ -192,6 +192,7 @@ static int net_rx_gather(struct virtio_net *n, struct virtq *vq, size_t need, un
 			return RX_BROKEN;
 		if (!ret) {
 			virtq_unpop(vq, k);
+			*niov = k;
 			return 0;
 		}
 		if (c->n_out || c->in_bytes < (k ? 1 : VIRTIO_NET_HDR_LEN)) {
@@ -254,8 +255,8 @@ static void net_rx_drop(struct virtio_net *n)
 		n->stats.rx_dropped++;
 }
 
-/* One frame from the back-end into the guest. */
-static enum rx_result net_rx_one(struct virtio_net *n, struct virtq *vq)
+/* One frame from the back-end into the guest; *waiting: chains too few for it. */
+static enum rx_result net_rx_one(struct virtio_net *n, struct virtq *vq, unsigned *waiting)
 {
 	ssize_t plen = net_backend_peek_len(n->be), got;
 	size_t need, bytes;
@@ -266,6 +267,7 @@ static enum rx_result net_rx_one(struct virtio_net *n, struct virtq *vq)
 		return RX_NO_FRAME;
 	need = n->hdr_on ? (size_t)plen : (size_t)plen + VIRTIO_NET_HDR_LEN;
 	k = net_rx_gather(n, vq, MAX(need, (size_t)VIRTIO_NET_HDR_LEN), &niov, &bytes);
+	*waiting = niov;
 	if (k <= 0)
 		return k ? RX_BROKEN : RX_NO_BUFFERS;
 	if (bytes < need) {
@@ -288,6 +290,7 @@ static enum rx_result net_rx_one(struct virtio_net *n, struct virtq *vq)
 static void net_rx_process(struct virtio_net *n)
 {
 	struct virtq *vq = virtio_pci_vq(&n->vp, VIRTIO_NET_RXQ);
+	unsigned waiting = 0;
 	enum rx_result r;
 
 	if (!virtio_pci_queue_live(&n->vp, VIRTIO_NET_RXQ)) {
@@ -296,10 +299,10 @@ static void net_rx_process(struct virtio_net *n)
 	}
 	virtq_notify_disable(vq);
 	for (;;) {
-		r = net_rx_one(n, vq);
+		r = net_rx_one(n, vq, &waiting);
 		if (r == RX_DONE)
 			continue;
-		if (r != RX_NO_BUFFERS || !virtq_notify_enable(vq))
+		if (r != RX_NO_BUFFERS || !virtq_notify_enable(vq, waiting))
 			break;
 		virtq_notify_disable(vq);
 	}

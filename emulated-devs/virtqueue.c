@@ -228,17 +228,19 @@ bool virtq_need_notify(struct virtq *vq)
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
-bool virtq_notify_enable(struct virtq *vq)
+bool virtq_notify_enable(struct virtq *vq, unsigned waiting)
 {
+	uint16_t seen = vq->last_avail + waiting;
+
 	if (!virtq_ready(vq))
 		return false;
 	if (vq->event_idx)
-		ring_store16(vq->used + USED_RING(vq->size), vq->last_avail);
+		ring_store16(vq->used + USED_RING(vq->size), seen);
 	else
 		ring_store16(vq->used + USED_FLAGS, 0);
 	/* Publish the request before looking at the avail index again. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return ring_load16(vq->avail + AVAIL_IDX) != vq->last_avail;
+	return ring_load16(vq->avail + AVAIL_IDX) != seen;
 }
 
 void virtq_notify_disable(struct virtq *vq)

@@ -137,11 +137,15 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 bool virtq_need_notify(struct virtq *vq);
 
 /*
- * Ask the guest for a kick on its next buffer (avail_event = our position,
- * or clear NO_NOTIFY), then look again: true when buffers arrived meanwhile
- * (the caller keeps processing instead of sleeping).
+ * Ask the guest for a kick on its next buffer, then look again: true when
+ * buffers arrived meanwhile (the caller keeps processing instead of
+ * sleeping). waiting: chains the guest has already made available that the
+ * caller left there because they were not enough (a receive frame needing
+ * more buffers), 0 when it took everything. With EVENT_IDX avail_event is set
+ * past them (otherwise the guest's next post would not kick: its old index is
+ * already past our position); without, NO_NOTIFY is cleared.
  */
-bool virtq_notify_enable(struct virtq *vq);
+bool virtq_notify_enable(struct virtq *vq, unsigned waiting);
 
 /* Ask the guest not to kick while we are processing (without EVENT_IDX: NO_NOTIFY). */
 void virtq_notify_disable(struct virtq *vq);

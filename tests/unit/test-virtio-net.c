@@ -986,6 +986,32 @@ static void test_event_idx(void **state)
 	drv_free(d);
 }
 
+/* Buffers posted but too few for the frame: no spinning, a kick asked for on the next post. */
+static void test_rx_partial_buffers(void **state)
+{
+	struct drv *d = drv_new(false, false);
+	uint8_t frame[3000];
+
+	(void)state;
+	drv_start(d, base_features | BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_RING_F_EVENT_IDX),
+		  16);
+	fill_pattern(frame, sizeof(frame), 5);
+	fake_queue_rx(d->fake, frame, sizeof(frame));
+	rx_post(d, RXBUF_GPA, 1024);
+	rx_post(d, RXBUF_GPA + BUF_STRIDE, 1024);
+	virtio_net_run_once(d->dev);
+	assert_int_equal(used_idx(d, 0), 0);
+	assert_int_equal(stats(d).rx_no_buffers, 1);
+	/* The guest's next post (index 2) must kick. */
+	assert_int_equal(avail_event(d, 0), 2);
+	assert_true(need_event(avail_event(d, 0), 3, 2));
+	rx_post(d, RXBUF_GPA + 2 * BUF_STRIDE, 1024);
+	virtio_net_run_once(d->dev);
+	assert_int_equal(used_idx(d, 0), 3);
+	assert_int_equal(stats(d).rx_frames, 1);
+	drv_free(d);
+}
+
 /* Without EVENT_IDX the flags rule: NO_INTERRUPT suppresses, NO_NOTIFY is set while busy. */
 static void test_no_event_idx(void **state)
 {
@@ -1093,6 +1119,63 @@ static void test_isr(void **state)
 	drv_free(d);
 }
 
+static uint64_t rnd(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (*seed >> 1) ^ (*seed << 17);
+}
+
+/* Garbage rings in both queues: the device survives, resets and works again. */
+static void test_random_rings(void **state)
+{
+	static const uint8_t frame[1600] = { 0x42 };
+	struct drv *d = drv_new(true, false);
+	uint64_t seed = 12345, f, addr[1] = { TXBUF_GPA };
+	uint32_t len[1] = { 100 };
+	unsigned resets = 0;
+
+	(void)state;
+	for (unsigned round = 0; round < 300; round++) {
+		uint64_t r = rnd(&seed);
+
+		f = base_features | (r & 1 ? BIT(VIRTIO_NET_F_MRG_RXBUF) : 0) |
+		    (r & 2 ? BIT(VIRTIO_RING_F_EVENT_IDX) : 0) |
+		    (r & 4 ? BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) : 0);
+		drv_start(d, f, 1u << (r >> 3) % 9);
+		for (unsigned q = 0; q < 2; q++) {
+			for (unsigned i = 0; i < d->q[q].size; i++) {
+				uint64_t x = rnd(&seed);
+
+				uint64_t a = RAM_GPA + 0x100000 + x % 0x200000;
+
+				/* One descriptor in eight is garbage, the others are plausible. */
+				if ((x >> 60) % 8)
+					desc(d, q, i, a, 12 + (x >> 24) % 2000,
+					     q == 0 ? VIRTQ_DESC_F_WRITE : 0, 0);
+				else
+					desc(d, q, i, a - 0x100, (x >> 24) & 0xfff, (x >> 40) & 7,
+					     (x >> 48) % (d->q[q].size + 1));
+				avail_post(d, q, (x >> 32) % (d->q[q].size + (i == 0)));
+			}
+		}
+		fake_queue_rx(d->fake, frame, 14 + r % (sizeof(frame) - 14));
+		virtio_net_run_once(d->dev);
+		resets += !!(status(d) & VIRTIO_STATUS_NEEDS_RESET);
+		pthread_mutex_lock(&d->fake->lock);
+		for (; d->fake->rx_count; d->fake->rx_count--) {
+			free(d->fake->rx[d->fake->rx_head].data);
+			d->fake->rx_head = (d->fake->rx_head + 1) % FAKE_QLEN;
+		}
+		pthread_mutex_unlock(&d->fake->lock);
+	}
+	assert_true(resets > 0 && resets < 300);
+	drv_start(d, base_features, 16);
+	tx_post(d, addr, len, 1);
+	virtio_net_run_once(d->dev);
+	assert_int_equal(used_idx(d, 1), 1);
+	drv_free(d);
+}
+
 /* --- reset while the I/O thread moves frames --- */
 
 struct feeder {
@@ -1194,9 +1277,11 @@ int main(void)
 		cmocka_unit_test(test_rx_too_small),
 		cmocka_unit_test(test_rx_no_buffers),
 		cmocka_unit_test(test_event_idx),
+		cmocka_unit_test(test_rx_partial_buffers),
 		cmocka_unit_test(test_no_event_idx),
 		cmocka_unit_test(test_needs_reset),
 		cmocka_unit_test(test_isr),
+		cmocka_unit_test(test_random_rings),
 		cmocka_unit_test(test_reset_while_running),
 	};
 
