@@ -20,6 +20,7 @@
 
 #define RX_IOV_MAX    (2 * VIRTIO_NET_QUEUE_MAX)
 #define RX_CHAINS_MAX 64  /* buffers one received frame may take (num_buffers) */
+#define PASS_BUDGET   256 /* frames per queue per pass: the lock is released between passes */
 #define PCI_CLASS_ETHERNET 0x020000
 
 /* What an RX pass found. */
@@ -141,29 +142,37 @@ static int net_tx_one(struct virtio_net *n, struct virtq *vq)
 	return 1;
 }
 
-static void net_tx_process(struct virtio_net *n)
+static void net_queue_interrupt(struct virtio_net *n, struct virtq *vq, unsigned q)
 {
-	struct virtq *vq = virtio_pci_vq(&n->vp, VIRTIO_NET_TXQ);
-	int ret;
-
-	if (!virtio_pci_queue_live(&n->vp, VIRTIO_NET_TXQ))
-		return;
-	for (;;) {
-		virtq_notify_disable(vq);
-		while ((ret = net_tx_one(n, vq)) > 0)
-			;
-		if (ret < 0) {
-			virtio_pci_set_needs_reset(&n->vp);
-			return;
-		}
-		/* Sleep only once the guest is asked to kick and has posted nothing since. */
-		if (!virtq_notify_enable(vq, 0))
-			break;
-	}
 	if (virtq_need_notify(vq)) {
 		n->stats.interrupts++;
-		virtio_pci_queue_interrupt(&n->vp, VIRTIO_NET_TXQ);
+		virtio_pci_queue_interrupt(&n->vp, q);
 	}
+}
+
+/* Send what the guest posted, up to the budget; true when chains may be left. */
+static bool net_tx_process(struct virtio_net *n)
+{
+	struct virtq *vq = virtio_pci_vq(&n->vp, VIRTIO_NET_TXQ);
+	unsigned budget = PASS_BUDGET;
+	int ret = 0;
+
+	if (!virtio_pci_queue_live(&n->vp, VIRTIO_NET_TXQ))
+		return false;
+	for (;;) {
+		virtq_notify_disable(vq);
+		while (budget && (ret = net_tx_one(n, vq)) > 0)
+			budget--;
+		if (ret < 0) {
+			virtio_pci_set_needs_reset(&n->vp);
+			return false;
+		}
+		/* Sleep only once the guest is asked to kick and has posted nothing since. */
+		if (!budget || !virtq_notify_enable(vq, 0))
+			break;
+	}
+	net_queue_interrupt(n, vq, VIRTIO_NET_TXQ);
+	return !budget;
 }
 
 /* --- receive --- */
@@ -287,21 +296,24 @@ static enum rx_result net_rx_one(struct virtio_net *n, struct virtq *vq, unsigne
 	return RX_DONE;
 }
 
-static void net_rx_process(struct virtio_net *n)
+/* Deliver waiting frames, up to the budget; true when frames may be left. */
+static bool net_rx_process(struct virtio_net *n)
 {
 	struct virtq *vq = virtio_pci_vq(&n->vp, VIRTIO_NET_RXQ);
-	unsigned waiting = 0;
-	enum rx_result r;
+	unsigned waiting = 0, budget = PASS_BUDGET;
+	enum rx_result r = RX_DONE;
 
 	if (!virtio_pci_queue_live(&n->vp, VIRTIO_NET_RXQ)) {
 		net_be_poll(n, false);
-		return;
+		return false;
 	}
 	virtq_notify_disable(vq);
-	for (;;) {
+	while (budget) {
 		r = net_rx_one(n, vq, &waiting);
-		if (r == RX_DONE)
+		if (r == RX_DONE) {
+			budget--;
 			continue;
+		}
 		if (r != RX_NO_BUFFERS || !virtq_notify_enable(vq, waiting))
 			break;
 		virtq_notify_disable(vq);
@@ -311,23 +323,28 @@ static void net_rx_process(struct virtio_net *n)
 	if (r == RX_NO_BUFFERS)
 		n->stats.rx_no_buffers++;
 	/* Without buffers the guest's next post kicks us; until then the back-end waits. */
-	net_be_poll(n, r == RX_NO_FRAME);
-	if (virtq_need_notify(vq)) {
-		n->stats.interrupts++;
-		virtio_pci_queue_interrupt(&n->vp, VIRTIO_NET_RXQ);
-	}
+	net_be_poll(n, r == RX_NO_FRAME || r == RX_DONE);
+	net_queue_interrupt(n, vq, VIRTIO_NET_RXQ);
+	return r == RX_DONE;
+}
+
+/* One pass over both queues under the lock; true when a queue ran out of budget. */
+static bool net_pass(struct virtio_net *n)
+{
+	bool more;
+
+	pthread_mutex_lock(&n->vp.lock);
+	n->stats.wakeups++;
+	more = net_tx_process(n);
+	more |= net_rx_process(n);
+	pthread_mutex_unlock(&n->vp.lock);
+	virtio_pci_intx_sync(&n->vp);
+	return more;
 }
 
 void virtio_net_run_once(struct pci_device *dev)
 {
-	struct virtio_net *n = to_net(dev);
-
-	pthread_mutex_lock(&n->vp.lock);
-	n->stats.wakeups++;
-	net_tx_process(n);
-	net_rx_process(n);
-	pthread_mutex_unlock(&n->vp.lock);
-	virtio_pci_intx_sync(&n->vp);
+	net_pass(to_net(dev));
 }
 
 /* --- the I/O thread --- */
@@ -355,8 +372,8 @@ static void *net_io_thread(void *arg)
 			log_err("virtio-net %s: epoll_wait: %s", n->vp.dev.bdf, strerror(errno));
 			break;
 		}
-		if (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE))
-			virtio_net_run_once(&n->vp.dev);
+		while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE) && net_pass(n))
+			;
 	}
 	return NULL;
 }

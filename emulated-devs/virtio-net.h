@@ -82,7 +82,10 @@ int virtio_net_create(struct vm *vm, struct pci_root *root, struct net_backend *
 int virtio_net_new(const struct guest_mem *mem, struct net_backend *be, const uint8_t mac[6],
 		   bool io_thread, struct pci_device **out) __must_check;
 
-/* One pass of the I/O thread's work: every transmit chain, every frame that fits. */
+/*
+ * One pass of the I/O thread's work: up to 256 transmit chains and 256
+ * received frames (the thread repeats passes while a queue has more).
+ */
 void virtio_net_run_once(struct pci_device *dev);
 
 /* A copy of the device's counters. */
