@@ -73,8 +73,9 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 	if (vp->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
 	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
-	vp->stats.needs_reset++;
-	log_warn("virtio %s: guest broke a queue; device needs reset", vp->dev.bdf);
+	/* The guest decides how often this happens: one warning per device, then debug. */
+	log_msg(vp->stats.needs_reset++ ? LOG_DEBUG : LOG_WARN,
+		"virtio %s: the driver broke a queue; device needs reset", vp->dev.bdf);
 	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
 		vp_config_interrupt(vp);
 }
@@ -204,7 +205,7 @@ static void vp_queue_enable(struct virtio_pci *vp, struct virtio_pci_queue *q)
 		virtq_start(&q->vq, vp->mem, q->size, q->desc, q->avail, q->used, event_idx) :
 		-EINVAL;
 	if (ret) {
-		log_warn("virtio %s: queue %u: size %u or ring addresses refused: %s", vp->dev.bdf,
+		log_debug("virtio %s: queue %u: size %u or ring addresses refused: %s", vp->dev.bdf,
 			 (unsigned)(q - vp->queues), q->size, strerror(-ret));
 		virtio_pci_set_needs_reset(vp);
 		return;

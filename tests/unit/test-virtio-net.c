@@ -28,12 +28,14 @@
 
 #include <cmocka.h>
 
+#include "bus.h"
 #include "guest-mem.h"
 #include "net-backend.h"
 #include "pci-msix.h"
 #include "pci.h"
 #include "virtio-net.h"
 #include "virtio-pci.h"
+#include "vm.h"
 
 #define BIT(n) (1ULL << (n))
 
@@ -280,6 +282,8 @@ struct drv {
 	struct fake_be *fake;
 	struct pci_device *dev;
 	struct drv_queue q[2];
+	struct vm *vm;          /* set: the device is plugged and reached through the MMIO bus */
+	struct pci_root *root;
 };
 
 static uint8_t *gva(struct drv *d, uint64_t gpa)
@@ -292,7 +296,10 @@ static uint64_t rd(struct drv *d, uint64_t off, unsigned len)
 	uint8_t b[8] = { 0 };
 	uint64_t v = 0;
 
-	d->dev->ops->bar_read(d->dev, VIRTIO_PCI_BAR, off, b, len);
+	if (d->vm)
+		assert_true(bus_read(&d->vm->mmio, d->dev->bars[VIRTIO_PCI_BAR].addr + off, b, len));
+	else
+		d->dev->ops->bar_read(d->dev, VIRTIO_PCI_BAR, off, b, len);
 	for (unsigned i = 0; i < len; i++)
 		v |= (uint64_t)b[i] << (8 * i);
 	return v;
@@ -304,7 +311,10 @@ static void wr(struct drv *d, uint64_t off, unsigned len, uint64_t v)
 
 	for (unsigned i = 0; i < len; i++)
 		b[i] = v >> (8 * i);
-	d->dev->ops->bar_write(d->dev, VIRTIO_PCI_BAR, off, b, len);
+	if (d->vm)
+		assert_true(bus_write(&d->vm->mmio, d->dev->bars[VIRTIO_PCI_BAR].addr + off, b, len));
+	else
+		d->dev->ops->bar_write(d->dev, VIRTIO_PCI_BAR, off, b, len);
 }
 
 static uint8_t status(struct drv *d)
@@ -1176,6 +1186,65 @@ static void test_random_rings(void **state)
 	drv_free(d);
 }
 
+/*
+ * Plugged into a PCI root of a VM that has no KVM behind it (vm_fd -1): BARs
+ * placed and decoded on the MMIO bus, ioeventfds refused (doorbells trap
+ * and still reach the I/O thread), then the VM's teardown order with the
+ * thread running.
+ */
+static void test_plugged(void **state)
+{
+	struct drv *d = calloc(1, sizeof(*d));
+	struct vm *vm = calloc(1, sizeof(*vm));
+	uint64_t addr[1] = { TXBUF_GPA };
+	uint32_t len[1] = { 100 };
+
+	(void)state;
+	assert_non_null(d);
+	assert_non_null(vm);
+	d->ram = calloc(1, RAM_SIZE);
+	assert_non_null(d->ram);
+	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->console_fd = -1;
+	vm->ram_size = RAM_SIZE;
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	assert_int_equal(guest_mem_add(&vm->mem, RAM_GPA, RAM_SIZE, d->ram, -1, 0), 0);
+	assert_int_equal(pci_root_create(vm, &d->root), 0);
+	d->fake = fake_new(false);
+	assert_int_equal(virtio_net_create(vm, d->root, &d->fake->be, test_mac, &d->dev), 0);
+	d->vm = vm;
+	assert_ptr_equal(pci_root_find(d->root, d->dev->devfn), d->dev);
+	assert_true(d->dev->bars[VIRTIO_PCI_BAR].mapped);
+	assert_true(d->dev->bars[VIRTIO_PCI_MSIX_BAR].mapped);
+	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	/* INTx (MSI-X needs KVM's GSI routing): a frame sent through the trapped doorbell. */
+	assert_true(negotiate(d, base_features | BIT(VIRTIO_RING_F_EVENT_IDX)));
+	queue_setup(d, 0, 16);
+	queue_setup(d, 1, 16);
+	wr(d, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+	tx_post(d, addr, len, 1);
+	kick(d, 1);
+	for (int i = 0; i < 5000 && used_idx(d, 1) != 1; i++)
+		usleep(1000);
+	assert_int_equal(used_idx(d, 1), 1);
+	assert_int_equal(d->fake->tx_count, 1);
+	assert_int_equal(rd(d, VIRTIO_PCI_ISR_OFF, 1), 1);
+	/* vm_destroy()'s order: teardown hooks in reverse, the root's last. */
+	tx_post(d, addr, len, 1);
+	kick(d, 1);
+	while (vm->n_teardowns) {
+		struct vm_teardown *t = &vm->teardowns[--vm->n_teardowns];
+
+		t->fn(t->opaque);
+	}
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	fake_free(d->fake);
+	free(d->ram);
+	free(vm);
+	free(d);
+}
+
 /* --- reset while the I/O thread moves frames --- */
 
 struct feeder {
@@ -1282,6 +1351,7 @@ int main(void)
 		cmocka_unit_test(test_needs_reset),
 		cmocka_unit_test(test_isr),
 		cmocka_unit_test(test_random_rings),
+		cmocka_unit_test(test_plugged),
 		cmocka_unit_test(test_reset_while_running),
 	};
 
