@@ -883,6 +883,38 @@ static void test_rx(void **state)
 	rx_check(true);
 }
 
+/* A receive chain whose header is split 5 + 7 and whose frame spans an indirect table. */
+static void test_rx_split_header(void **state)
+{
+	struct drv *d = drv_new(false, false);
+	uint8_t frame[1500], *t = gva(d, TABLE_GPA), got[1500];
+	struct virtio_net_hdr_v1 hdr;
+	uint32_t id, len;
+
+	(void)state;
+	drv_start(d, base_features | BIT(VIRTIO_RING_F_INDIRECT_DESC), 16);
+	put_desc(t, 0, RXBUF_GPA, 5, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	put_desc(t, 1, RXBUF_GPA + 0x100, 7, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+	put_desc(t, 2, RXBUF_GPA + 0x1000, 1000, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3);
+	put_desc(t, 3, RXBUF_GPA + 0x2000, 1000, VIRTQ_DESC_F_WRITE, 0);
+	desc(d, 0, 7, TABLE_GPA, 4 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	avail_post(d, 0, 7);
+	fill_pattern(frame, sizeof(frame), 11);
+	fake_queue_rx(d->fake, frame, sizeof(frame));
+	virtio_net_run_once(d->dev);
+	assert_int_equal(used_idx(d, 0), 1);
+	used_elem(d, 0, 0, &id, &len);
+	assert_int_equal(id, 7);
+	assert_int_equal(len, VIRTIO_NET_HDR_LEN + sizeof(frame));
+	memcpy(&hdr, gva(d, RXBUF_GPA), 5);
+	memcpy((uint8_t *)&hdr + 5, gva(d, RXBUF_GPA + 0x100), 7);
+	assert_int_equal(le16toh(hdr.num_buffers), 1);
+	memcpy(got, gva(d, RXBUF_GPA + 0x1000), 1000);
+	memcpy(got + 1000, gva(d, RXBUF_GPA + 0x2000), 500);
+	assert_memory_equal(got, frame, sizeof(frame));
+	drv_free(d);
+}
+
 /* A 3000-byte frame over 1024-byte buffers: three buffers, num_buffers 3, bytes in order. */
 static void test_rx_mergeable(void **state)
 {
@@ -1342,6 +1374,7 @@ int main(void)
 		cmocka_unit_test(test_tx),
 		cmocka_unit_test(test_tx_hostile_header),
 		cmocka_unit_test(test_rx),
+		cmocka_unit_test(test_rx_split_header),
 		cmocka_unit_test(test_rx_mergeable),
 		cmocka_unit_test(test_rx_too_small),
 		cmocka_unit_test(test_rx_no_buffers),
