@@ -508,6 +508,7 @@ static void net_teardown(struct pci_device *dev)
 
 static const struct pci_device_ops virtio_net_pci_ops = {
 	.name = "virtio-net",
+	.cfg_read = virtio_pci_cfg_read,
 	.cfg_write = virtio_pci_cfg_write,
 	.bar_read = virtio_pci_bar_read,
 	.bar_write = virtio_pci_bar_write,

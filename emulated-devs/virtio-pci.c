@@ -413,14 +413,10 @@ static void notify_write(struct virtio_pci *vp, uint64_t off)
 			 (unsigned)q);
 }
 
-void virtio_pci_bar_read(struct pci_device *dev, unsigned bar, uint64_t off, uint8_t *data,
-			 unsigned len)
+/* A BAR4 access, without the INTx update (callers under the root's lock must not take it). */
+static void vp_bar4_read(struct virtio_pci *vp, uint64_t off, uint8_t *data, unsigned len)
 {
-	struct virtio_pci *vp = to_vp(dev);
-
 	memset(data, 0, len);
-	if (bar != VIRTIO_PCI_BAR)
-		return;
 	pthread_mutex_lock(&vp->lock);
 	if (off < VIRTIO_PCI_COMMON_SIZE)
 		common_read(vp, off, data, len);
@@ -429,16 +425,10 @@ void virtio_pci_bar_read(struct pci_device *dev, unsigned bar, uint64_t off, uin
 	else if (off >= VIRTIO_PCI_DEVICE_OFF && off < VIRTIO_PCI_NOTIFY_OFF)
 		device_cfg_access(vp, off - VIRTIO_PCI_DEVICE_OFF, data, len, false);
 	pthread_mutex_unlock(&vp->lock);
-	virtio_pci_intx_sync(vp);
 }
 
-void virtio_pci_bar_write(struct pci_device *dev, unsigned bar, uint64_t off,
-			  const uint8_t *data, unsigned len)
+static void vp_bar4_write(struct virtio_pci *vp, uint64_t off, const uint8_t *data, unsigned len)
 {
-	struct virtio_pci *vp = to_vp(dev);
-
-	if (bar != VIRTIO_PCI_BAR)
-		return;
 	if (off >= VIRTIO_PCI_NOTIFY_OFF) {
 		notify_write(vp, off - VIRTIO_PCI_NOTIFY_OFF);
 		return;
@@ -451,7 +441,97 @@ void virtio_pci_bar_write(struct pci_device *dev, unsigned bar, uint64_t off,
 	else
 		vp->stats.bad_access++;
 	pthread_mutex_unlock(&vp->lock);
+}
+
+void virtio_pci_bar_read(struct pci_device *dev, unsigned bar, uint64_t off, uint8_t *data,
+			 unsigned len)
+{
+	struct virtio_pci *vp = to_vp(dev);
+
+	if (bar != VIRTIO_PCI_BAR) {
+		memset(data, 0, len);
+		return;
+	}
+	vp_bar4_read(vp, off, data, len);
 	virtio_pci_intx_sync(vp);
+}
+
+void virtio_pci_bar_write(struct pci_device *dev, unsigned bar, uint64_t off,
+			  const uint8_t *data, unsigned len)
+{
+	struct virtio_pci *vp = to_vp(dev);
+
+	if (bar != VIRTIO_PCI_BAR)
+		return;
+	vp_bar4_write(vp, off, data, len);
+	virtio_pci_intx_sync(vp);
+}
+
+/* --- the PCI configuration access capability (VIRTIO_PCI_CAP_PCI_CFG) --- */
+
+#define PCICFG_BAR    4
+#define PCICFG_OFFSET 8
+#define PCICFG_LENGTH 12
+#define PCICFG_DATA   16
+#define PCICFG_SIZE   20
+
+/* The BAR4 window the capability names, if it is a legal access (length 1, 2, 4, aligned). */
+static bool pcicfg_target(struct virtio_pci *vp, uint32_t *off, uint32_t *len)
+{
+	const uint8_t *cap = &vp->dev.cfg[vp->pcicfg_cap];
+
+	memcpy(off, cap + PCICFG_OFFSET, 4);
+	memcpy(len, cap + PCICFG_LENGTH, 4);
+	if (cap[PCICFG_BAR] != VIRTIO_PCI_BAR || (*len != 1 && *len != 2 && *len != 4) ||
+	    *off % *len || *off > VIRTIO_PCI_BAR_SIZE - *len) {
+		vp->stats.bad_access++;
+		return false;
+	}
+	return true;
+}
+
+static bool pcicfg_data_hit(struct virtio_pci *vp, unsigned off, unsigned len)
+{
+	unsigned data = vp->pcicfg_cap + PCICFG_DATA;
+
+	return vp->pcicfg_cap && off < data + 4 && data < off + len;
+}
+
+void virtio_pci_cfg_read(struct pci_device *dev, unsigned off, unsigned len, uint32_t *val)
+{
+	struct virtio_pci *vp = to_vp(dev);
+	unsigned data = vp->pcicfg_cap + PCICFG_DATA;
+	uint8_t buf[4] = { 0 };
+	uint32_t toff, tlen;
+
+	if (!pcicfg_data_hit(vp, off, len) || !pcicfg_target(vp, &toff, &tlen))
+		return;
+	vp_bar4_read(vp, toff, buf, tlen);
+	for (unsigned i = 0; i < len; i++) {
+		if (off + i < data || off + i >= data + 4)
+			continue;
+		*val &= ~(0xffu << (8 * i));
+		*val |= (uint32_t)buf[off + i - data] << (8 * i);
+	}
+}
+
+static void vp_msix_cfg_written(struct virtio_pci *vp, unsigned off, unsigned len)
+{
+	unsigned ctrl = vp->msix_cap + 2;
+
+	if (!vp->msix_cap || off >= ctrl + 2 || off + len <= ctrl)
+		return;
+	__atomic_store_n(&vp->msix_enabled, vp_msix_cfg_enabled(vp), __ATOMIC_RELEASE);
+}
+
+void virtio_pci_cfg_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t val)
+{
+	struct virtio_pci *vp = to_vp(dev);
+	uint32_t toff, tlen;
+
+	vp_msix_cfg_written(vp, off, len);
+	if (pcicfg_data_hit(vp, off, len) && pcicfg_target(vp, &toff, &tlen))
+		vp_bar4_write(vp, toff, &dev->cfg[vp->pcicfg_cap + PCICFG_DATA], tlen);
 }
 
 static void vp_ioeventfds_off(struct virtio_pci *vp)
@@ -493,16 +573,6 @@ void virtio_pci_bar_moved(struct pci_device *dev, unsigned bar, bool mapped, uin
 	pthread_mutex_unlock(&vp->lock);
 }
 
-void virtio_pci_cfg_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t val)
-{
-	struct virtio_pci *vp = to_vp(dev);
-	unsigned ctrl = vp->msix_cap + 2;
-
-	if (!vp->msix_cap || off >= ctrl + 2 || off + len <= ctrl)
-		return;
-	__atomic_store_n(&vp->msix_enabled, vp_msix_cfg_enabled(vp), __ATOMIC_RELEASE);
-}
-
 /* --- set-up --- */
 
 static int vp_add_vndr_cap(struct pci_device *dev, uint8_t type, uint32_t off, uint32_t len,
@@ -520,6 +590,17 @@ static int vp_add_vndr_cap(struct pci_device *dev, uint8_t type, uint32_t off, u
 	if (notify)
 		memcpy(&body[14], &mult, 4);
 	return pci_device_add_cap(dev, PCI_CAP_ID_VNDR, body, NULL, cap_len);
+}
+
+/* The PCI_CFG capability: bar, offset, length and the data window are the driver's. */
+static int vp_add_pcicfg_cap(struct pci_device *dev)
+{
+	uint8_t body[PCICFG_SIZE - 2] = { PCICFG_SIZE, VIRTIO_PCI_CAP_PCI_CFG };
+	uint8_t wmask[PCICFG_SIZE] = { 0 };
+
+	wmask[PCICFG_BAR] = 0xff;
+	memset(&wmask[PCICFG_OFFSET], 0xff, 12);
+	return pci_device_add_cap(dev, PCI_CAP_ID_VNDR, body, wmask, PCICFG_SIZE);
 }
 
 static unsigned vp_find_cap(struct pci_device *dev, uint8_t id)
@@ -555,6 +636,10 @@ static int vp_setup_pci(struct virtio_pci *vp, const struct virtio_pci_config *c
 	if (ret >= 0)
 		ret = vp_add_vndr_cap(dev, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
 				      cfg->cfg_len, false);
+	if (ret >= 0)
+		ret = vp_add_pcicfg_cap(dev);
+	if (ret >= 0)
+		vp->pcicfg_cap = ret;
 	vp->msix_cap = vp_find_cap(dev, PCI_CAP_ID_MSIX);
 	return ret < 0 ? ret : 0;
 }

@@ -12,6 +12,12 @@
  *                4, queue_notify_off q); each is an ioeventfd on a VM
  *   BAR1 0x000   MSI-X table, 0x800 PBA
  *
+ * A PCI_CFG capability gives access to BAR4 through configuration space
+ * (bar 4, length 1, 2 or 4, aligned). Through it the INTx line follows an
+ * ISR read only at the next BAR access or data-path pass: the config path
+ * runs under the PCI root's lock, which virtio_pci_intx_sync() must not be
+ * called with.
+ *
  * A model embeds struct virtio_pci, fills a struct virtio_pci_dev_ops and
  * builds its struct pci_device_ops from the virtio_pci_* hooks below plus its
  * own quiesce, reset and teardown. Legacy (0.9.5) is not implemented: the
@@ -62,6 +68,7 @@ struct guest_mem;
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
 #define VIRTIO_PCI_CAP_ISR_CFG    3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG    5
 
 /* Layout of BAR4 and BAR1 (see above). */
 #define VIRTIO_PCI_BAR          4
@@ -144,6 +151,7 @@ struct virtio_pci {
 	bool intx_dirty;                /* atomic: isr changed since the last intx sync */
 	bool msix_enabled;              /* atomic: mirrors the MSI-X capability's enable bit */
 	unsigned msix_cap;
+	unsigned pcicfg_cap;            /* the PCI_CFG capability's offset */
 	uint16_t config_vector;
 	uint16_t queue_select;
 	unsigned num_queues;
@@ -183,6 +191,7 @@ void virtio_pci_bar_read(struct pci_device *dev, unsigned bar, uint64_t off, uin
 void virtio_pci_bar_write(struct pci_device *dev, unsigned bar, uint64_t off,
 			  const uint8_t *data, unsigned len);
 void virtio_pci_bar_moved(struct pci_device *dev, unsigned bar, bool mapped, uint64_t addr);
+void virtio_pci_cfg_read(struct pci_device *dev, unsigned off, unsigned len, uint32_t *val);
 void virtio_pci_cfg_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t val);
 
 /* Reset the virtio device as a status write of 0 does. Takes vp->lock. */

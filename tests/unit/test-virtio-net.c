@@ -291,13 +291,18 @@ static uint8_t *gva(struct drv *d, uint64_t gpa)
 	return d->ram + (gpa - RAM_GPA);
 }
 
+static uint64_t bar4(struct drv *d)
+{
+	return d->dev->bars[VIRTIO_PCI_BAR].addr;
+}
+
 static uint64_t rd(struct drv *d, uint64_t off, unsigned len)
 {
 	uint8_t b[8] = { 0 };
 	uint64_t v = 0;
 
 	if (d->vm)
-		assert_true(bus_read(&d->vm->mmio, d->dev->bars[VIRTIO_PCI_BAR].addr + off, b, len));
+		assert_true(bus_read(&d->vm->mmio, bar4(d) + off, b, len));
 	else
 		d->dev->ops->bar_read(d->dev, VIRTIO_PCI_BAR, off, b, len);
 	for (unsigned i = 0; i < len; i++)
@@ -312,7 +317,7 @@ static void wr(struct drv *d, uint64_t off, unsigned len, uint64_t v)
 	for (unsigned i = 0; i < len; i++)
 		b[i] = v >> (8 * i);
 	if (d->vm)
-		assert_true(bus_write(&d->vm->mmio, d->dev->bars[VIRTIO_PCI_BAR].addr + off, b, len));
+		assert_true(bus_write(&d->vm->mmio, bar4(d) + off, b, len));
 	else
 		d->dev->ops->bar_write(d->dev, VIRTIO_PCI_BAR, off, b, len);
 }
@@ -562,9 +567,12 @@ static void test_identity(void **state)
 	while ((off = find_cap(dev, PCI_CAP_ID_VNDR, off))) {
 		uint8_t type = dev->cfg[off + 3];
 
-		assert_int_equal(dev->cfg[off + 4], VIRTIO_PCI_BAR);
 		memcpy(&v, &dev->cfg[off + 8], 4);
 		seen |= 1u << type;
+		if (type == VIRTIO_PCI_CAP_PCI_CFG)
+			assert_int_equal(dev->cfg[off + 2], 20);
+		else
+			assert_int_equal(dev->cfg[off + 4], VIRTIO_PCI_BAR);
 		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
 			assert_int_equal(dev->cfg[off + 2], 20);
 			assert_int_equal(v, VIRTIO_PCI_NOTIFY_OFF);
@@ -576,7 +584,7 @@ static void test_identity(void **state)
 			assert_int_equal(v, VIRTIO_PCI_COMMON_SIZE);
 		}
 	}
-	assert_int_equal(seen, 0x1e);
+	assert_int_equal(seen, 0x3e);
 	/* Device configuration: MAC, link up, one queue pair. */
 	for (unsigned i = 0; i < 6; i++)
 		assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + i, 1), test_mac[i]);
@@ -587,6 +595,47 @@ static void test_identity(void **state)
 	assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_MAX_VQP, 2), 1);
 	assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + 0x100, 4), 0);
 	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	drv_free(d);
+}
+
+/* BAR4 through the PCI_CFG capability, and what it refuses. */
+static void test_pci_cfg_window(void **state)
+{
+	struct drv *d = drv_new(false, false);
+	struct pci_device *dev = d->dev;
+	unsigned cap = 0, data;
+	uint64_t bad;
+
+	(void)state;
+	do
+		cap = find_cap(dev, PCI_CAP_ID_VNDR, cap);
+	while (cap && dev->cfg[cap + 3] != VIRTIO_PCI_CAP_PCI_CFG);
+	assert_true(cap);
+	data = cap + 16;
+	pci_device_cfg_write(dev, cap + 4, 1, VIRTIO_PCI_BAR);
+	pci_device_cfg_write(dev, cap + 8, 4, VIRTIO_PCI_COMMON_NUMQ);
+	pci_device_cfg_write(dev, cap + 12, 4, 2);
+	assert_int_equal(pci_device_cfg_read(dev, data, 4) & 0xffff, 2);
+	pci_device_cfg_write(dev, cap + 8, 4, VIRTIO_PCI_COMMON_STATUS);
+	pci_device_cfg_write(dev, cap + 12, 4, 1);
+	pci_device_cfg_write(dev, data, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(status(d), VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(pci_device_cfg_read(dev, data, 1), VIRTIO_STATUS_ACKNOWLEDGE);
+	/* Illegal lengths, misaligned or out-of-BAR offsets, another BAR: no access. */
+	bad = tstats(d).bad_access;
+	pci_device_cfg_write(dev, cap + 12, 4, 3);
+	pci_device_cfg_write(dev, data, 1, 0);
+	pci_device_cfg_write(dev, cap + 12, 4, 2);
+	pci_device_cfg_write(dev, cap + 8, 4, VIRTIO_PCI_COMMON_STATUS + 1);
+	pci_device_cfg_write(dev, data, 2, 0);
+	pci_device_cfg_write(dev, cap + 8, 4, 0xfffffffe);
+	pci_device_cfg_write(dev, data, 2, 0);
+	pci_device_cfg_write(dev, cap + 8, 4, VIRTIO_PCI_COMMON_STATUS);
+	pci_device_cfg_write(dev, cap + 12, 4, 1);
+	pci_device_cfg_write(dev, cap + 4, 1, 1);
+	pci_device_cfg_write(dev, data, 1, 0);
+	assert_int_equal(tstats(d).bad_access, bad + 4);
+	assert_int_equal(status(d), VIRTIO_STATUS_ACKNOWLEDGE);
 	drv_free(d);
 }
 
@@ -797,7 +846,8 @@ static void test_tx_hostile_header(void **state)
 	struct drv *d = drv_new(true, false);
 	struct virtio_net_hdr_v1 bad[] = {
 		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 90, .csum_offset = 9 },
-		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 0xffff, .csum_offset = 0xffff },
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 0xffff,
+		  .csum_offset = 0xffff },
 		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
 		  .gso_size = 1400, .hdr_len = 54 },           /* TSO6 not negotiated */
 		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP,
@@ -866,7 +916,7 @@ static void rx_check(bool vnet_hdr)
 	assert_int_equal(le16toh(hdr.num_buffers), 1);
 	assert_int_equal(hdr.flags, vnet_hdr ? VIRTIO_NET_HDR_F_DATA_VALID : 0);
 	assert_memory_equal(buf + VIRTIO_NET_HDR_LEN, frame + hl, flen);
-	/* Nothing written past the frame nor in the second buffer, nor elsewhere but the used ring. */
+	/* Nothing written past the frame, in the second buffer, or anywhere but the used ring. */
 	assert_memory_equal(buf + VIRTIO_NET_HDR_LEN + flen,
 			    d->snap + (RXBUF_GPA - RAM_GPA) + VIRTIO_NET_HDR_LEN + flen,
 			    0x10000 - VIRTIO_NET_HDR_LEN - flen);
@@ -1367,6 +1417,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_pci_cfg_window),
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_status_machine),
 		cmocka_unit_test(test_registers_hostile),

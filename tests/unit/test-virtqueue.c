@@ -152,11 +152,14 @@ static void test_start_checks(void **state)
 	struct fixture *f = *state;
 	struct virtq *vq = &f->vq;
 
-	assert_int_equal(virtq_start(vq, &f->mem, 0, DESC_GPA, AVAIL_GPA, USED_GPA, false), -EINVAL);
-	assert_int_equal(virtq_start(vq, &f->mem, 3, DESC_GPA, AVAIL_GPA, USED_GPA, false), -EINVAL);
+	assert_int_equal(virtq_start(vq, &f->mem, 0, DESC_GPA, AVAIL_GPA, USED_GPA, false),
+			 -EINVAL);
+	assert_int_equal(virtq_start(vq, &f->mem, 3, DESC_GPA, AVAIL_GPA, USED_GPA, false),
+			 -EINVAL);
 	assert_int_equal(virtq_start(vq, &f->mem, 65536, DESC_GPA, AVAIL_GPA, USED_GPA, false),
 			 -EINVAL);
-	assert_int_equal(virtq_start(vq, &f->mem, 6, DESC_GPA, AVAIL_GPA, USED_GPA, false), -EINVAL);
+	assert_int_equal(virtq_start(vq, &f->mem, 6, DESC_GPA, AVAIL_GPA, USED_GPA, false),
+			 -EINVAL);
 	assert_int_equal(virtq_start(vq, &f->mem, 4, DESC_GPA + 8, AVAIL_GPA, USED_GPA, false),
 			 -EINVAL);
 	assert_int_equal(virtq_start(vq, &f->mem, 4, DESC_GPA, AVAIL_GPA + 1, USED_GPA, false),
@@ -623,7 +626,8 @@ static void test_random_rings(void **state)
 			for (unsigned i = 0; i < c.n_out + c.n_in; i++) {
 				uint8_t *p = f->iov[i].iov_base;
 
-				assert_true(p >= f->ram && p + f->iov[i].iov_len <= f->ram + RAM_SIZE);
+				assert_true(p >= f->ram);
+				assert_true(p + f->iov[i].iov_len <= f->ram + RAM_SIZE);
 			}
 			virtq_push(&f->vq, c.head, c.in_bytes);
 			chains++;
