@@ -116,18 +116,24 @@ static bool vp_msix_cfg_enabled(struct virtio_pci *vp)
 	return vp->msix_cap && ((vp->dev.cfg[vp->msix_cap + 3] << 8) & PCI_MSIX_CTRL_ENABLE);
 }
 
+static bool vp_cfg_bus_master(struct virtio_pci *vp)
+{
+	return vp->dev.cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
+}
+
 void virtio_pci_reset(struct virtio_pci *vp)
 {
 	pthread_mutex_lock(&vp->lock);
 	vp_reset_locked(vp);
 	__atomic_store_n(&vp->msix_enabled, vp_msix_cfg_enabled(vp), __ATOMIC_RELEASE);
+	vp->bus_master = vp_cfg_bus_master(vp);
 	pthread_mutex_unlock(&vp->lock);
 	virtio_pci_intx_sync(vp);
 }
 
 bool virtio_pci_queue_live(struct virtio_pci *vp, unsigned q)
 {
-	if (q >= vp->num_queues || !vp->queues[q].enabled)
+	if (q >= vp->num_queues || !vp->queues[q].enabled || !vp->bus_master)
 		return false;
 	if ((vp->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) !=
 	    VIRTIO_STATUS_DRIVER_OK)
@@ -524,11 +530,22 @@ static void vp_msix_cfg_written(struct virtio_pci *vp, unsigned off, unsigned le
 	__atomic_store_n(&vp->msix_enabled, vp_msix_cfg_enabled(vp), __ATOMIC_RELEASE);
 }
 
+/* Bus Master Enable gates every guest-memory access; once cleared, no pass is still running. */
+static void vp_command_written(struct virtio_pci *vp, unsigned off, unsigned len)
+{
+	if (off > PCI_COMMAND || off + len <= PCI_COMMAND)
+		return;
+	pthread_mutex_lock(&vp->lock);
+	vp->bus_master = vp_cfg_bus_master(vp);
+	pthread_mutex_unlock(&vp->lock);
+}
+
 void virtio_pci_cfg_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t val)
 {
 	struct virtio_pci *vp = to_vp(dev);
 	uint32_t toff, tlen;
 
+	vp_command_written(vp, off, len);
 	vp_msix_cfg_written(vp, off, len);
 	if (pcicfg_data_hit(vp, off, len) && pcicfg_target(vp, &toff, &tlen))
 		vp_bar4_write(vp, toff, &dev->cfg[vp->pcicfg_cap + PCICFG_DATA], tlen);

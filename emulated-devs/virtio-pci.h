@@ -150,6 +150,7 @@ struct virtio_pci {
 	uint8_t isr;                    /* atomic */
 	bool intx_dirty;                /* atomic: isr changed since the last intx sync */
 	bool msix_enabled;              /* atomic: mirrors the MSI-X capability's enable bit */
+	bool bus_master;                /* the command register's Bus Master Enable */
 	unsigned msix_cap;
 	unsigned pcicfg_cap;            /* the PCI_CFG capability's offset */
 	uint16_t config_vector;
@@ -198,8 +199,8 @@ void virtio_pci_cfg_write(struct pci_device *dev, unsigned off, unsigned len, ui
 void virtio_pci_reset(struct virtio_pci *vp);
 
 /*
- * Whether queue q may be serviced now: DRIVER_OK set, NEEDS_RESET clear,
- * the queue enabled and not broken. Caller holds vp->lock.
+ * Whether queue q may be serviced now: Bus Master Enable and DRIVER_OK set,
+ * NEEDS_RESET clear, the queue enabled and not broken. Caller holds vp->lock.
  */
 bool virtio_pci_queue_live(struct virtio_pci *vp, unsigned q);
 

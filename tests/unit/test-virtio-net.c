@@ -408,8 +408,22 @@ static const uint64_t base_features = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F
 				      BIT(VIRTIO_NET_F_STATUS);
 
 /* The whole driver start-up; returns with DRIVER_OK set. */
+/* Bus Master Enable as the guest sets it (unplugged: the image and the hook, no BAR decoding). */
+static void bus_master(struct drv *d, bool on)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | (on ? PCI_COMMAND_MASTER : 0);
+
+	if (d->vm) {
+		pci_device_cfg_write(d->dev, PCI_COMMAND, 2, cmd);
+		return;
+	}
+	memcpy(&d->dev->cfg[PCI_COMMAND], &cmd, 2);
+	d->dev->ops->cfg_write(d->dev, PCI_COMMAND, 2, cmd);
+}
+
 static void drv_start(struct drv *d, uint64_t features, unsigned qsize)
 {
+	bus_master(d, true);
 	msix_enable(d);
 	assert_true(negotiate(d, features));
 	wr(d, VIRTIO_PCI_COMMON_MSIX, 2, 0);
@@ -1186,6 +1200,31 @@ static void test_needs_reset(void **state)
 	drv_free(d);
 }
 
+/* Bus Master Enable off: the device leaves guest memory alone until it is back on. */
+static void test_bus_master(void **state)
+{
+	struct drv *d = drv_new(false, false);
+	uint64_t addr[1] = { TXBUF_GPA };
+	uint32_t len[1] = { 100 };
+	uint8_t frame[64] = { 3 };
+
+	(void)state;
+	drv_start(d, base_features, 16);
+	bus_master(d, false);
+	tx_post(d, addr, len, 1);
+	rx_post(d, RXBUF_GPA, 2048);
+	fake_queue_rx(d->fake, frame, sizeof(frame));
+	memcpy(d->snap, d->ram, RAM_SIZE);
+	kick(d, 1);
+	virtio_net_run_once(d->dev);
+	assert_memory_equal(d->ram, d->snap, RAM_SIZE);
+	bus_master(d, true);
+	virtio_net_run_once(d->dev);
+	assert_int_equal(used_idx(d, 1), 1);
+	assert_int_equal(used_idx(d, 0), 1);
+	drv_free(d);
+}
+
 /* Without MSI-X: the ISR says why, reading it clears it. */
 static void test_isr(void **state)
 {
@@ -1194,6 +1233,7 @@ static void test_isr(void **state)
 	uint32_t len[1] = { 100 };
 
 	(void)state;
+	bus_master(d, true);
 	assert_true(negotiate(d, base_features));
 	queue_setup(d, 0, 16);
 	queue_setup(d, 1, 16);
@@ -1300,6 +1340,7 @@ static void test_plugged(void **state)
 	assert_true(d->dev->bars[VIRTIO_PCI_MSIX_BAR].mapped);
 	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
 	/* INTx (MSI-X needs KVM's GSI routing): a frame sent through the trapped doorbell. */
+	bus_master(d, true);
 	assert_true(negotiate(d, base_features | BIT(VIRTIO_RING_F_EVENT_IDX)));
 	queue_setup(d, 0, 16);
 	queue_setup(d, 1, 16);
@@ -1433,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_rx_partial_buffers),
 		cmocka_unit_test(test_no_event_idx),
 		cmocka_unit_test(test_needs_reset),
+		cmocka_unit_test(test_bus_master),
 		cmocka_unit_test(test_isr),
 		cmocka_unit_test(test_random_rings),
 		cmocka_unit_test(test_plugged),
