@@ -31,6 +31,7 @@ struct virtio_net {
 	struct net_backend *be;
 	uint8_t mac[6];
 	bool hdr_on;               /* the back-end carries virtio_net_hdr_v1 */
+	unsigned pairs;            /* queue pairs the driver set (VQ_PAIRS_SET), 1 by default */
 	bool io_thread;
 	bool thread_running;
 	bool stop;                 /* atomic: the I/O thread ends */
@@ -150,14 +151,14 @@ static void net_queue_interrupt(struct virtio_net *n, struct virtq *vq, unsigned
 	}
 }
 
-/* Send what the guest posted, up to the budget; true when chains may be left. */
-static bool net_tx_process(struct virtio_net *n)
+/* Send what the guest posted on transmit queue q, up to the budget; true if more may wait. */
+static bool net_tx_process(struct virtio_net *n, unsigned q)
 {
-	struct virtq *vq = virtio_pci_vq(&n->vp, VIRTIO_NET_TXQ);
+	struct virtq *vq = virtio_pci_vq(&n->vp, q);
 	unsigned budget = PASS_BUDGET;
 	int ret = 0;
 
-	if (!virtio_pci_queue_live(&n->vp, VIRTIO_NET_TXQ))
+	if (!virtio_pci_queue_live(&n->vp, q))
 		return false;
 	for (;;) {
 		virtq_notify_disable(vq);
@@ -171,8 +172,55 @@ static bool net_tx_process(struct virtio_net *n)
 		if (!budget || !virtq_notify_enable(vq, 0))
 			break;
 	}
-	net_queue_interrupt(n, vq, VIRTIO_NET_TXQ);
+	net_queue_interrupt(n, vq, q);
 	return !budget;
+}
+
+/* --- the control queue: only VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET is understood --- */
+
+/* Carry out one command; the ack byte. */
+static uint8_t net_ctrl_command(struct virtio_net *n, const struct virtq_chain *c)
+{
+	uint8_t cmd[2];
+	uint16_t pairs;
+
+	if (c->out_bytes < sizeof(cmd))
+		return VIRTIO_NET_ERR;
+	iov_to_buf(n->iov, c->n_out, 0, cmd, sizeof(cmd));
+	if (cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
+	    !net_has(n, VIRTIO_NET_F_MQ) || c->out_bytes < sizeof(cmd) + sizeof(pairs))
+		return VIRTIO_NET_ERR;
+	iov_to_buf(n->iov, c->n_out, sizeof(cmd), &pairs, sizeof(pairs));
+	pairs = le16toh(pairs);
+	if (pairs < 1 || pairs > VIRTIO_NET_MAX_PAIRS)
+		return VIRTIO_NET_ERR;
+	n->pairs = pairs;
+	return VIRTIO_NET_OK;
+}
+
+/* A command chain: readable class, command and data, then a writable ack byte. */
+static void net_ctrl_process(struct virtio_net *n)
+{
+	unsigned q = net_has(n, VIRTIO_NET_F_MQ) ? 2 * VIRTIO_NET_MAX_PAIRS : 2;
+	struct virtq *vq = virtio_pci_vq(&n->vp, q);
+	struct virtq_chain c;
+	uint8_t ack;
+	int ret;
+
+	if (!net_has(n, VIRTIO_NET_F_CTRL_VQ) || !virtio_pci_queue_live(&n->vp, q))
+		return;
+	while ((ret = virtq_pop(vq, n->iov, VIRTIO_NET_QUEUE_MAX, &c)) > 0) {
+		if (!c.in_bytes) {
+			ret = -EIO;
+			break;
+		}
+		ack = net_ctrl_command(n, &c);
+		iov_from_buf(n->iov + c.n_out, c.n_in, 0, &ack, sizeof(ack));
+		virtq_push(vq, c.head, sizeof(ack));
+	}
+	if (ret < 0)
+		virtio_pci_set_needs_reset(&n->vp);
+	net_queue_interrupt(n, vq, q);
 }
 
 /* --- receive --- */
@@ -335,8 +383,10 @@ static bool net_pass(struct virtio_net *n)
 
 	pthread_mutex_lock(&n->vp.lock);
 	n->stats.wakeups++;
-	more = net_tx_process(n);
-	more |= net_rx_process(n);
+	net_ctrl_process(n);
+	more = net_rx_process(n);
+	for (unsigned p = 0; p < VIRTIO_NET_MAX_PAIRS; p++)
+		more |= net_tx_process(n, 2 * p + 1);
 	pthread_mutex_unlock(&n->vp.lock);
 	virtio_pci_intx_sync(&n->vp);
 	return more;
@@ -415,7 +465,8 @@ static void net_cfg_read(struct virtio_pci *vp, unsigned off, uint8_t *data, uns
 {
 	struct virtio_net *n = vp->opaque;
 	uint8_t cfg[VIRTIO_NET_CFG_LEN] = { 0 };
-	uint16_t status = htole16(n->be->link_up ? VIRTIO_NET_S_LINK_UP : 0), pairs = htole16(1);
+	uint16_t status = htole16(n->be->link_up ? VIRTIO_NET_S_LINK_UP : 0);
+	uint16_t pairs = htole16(VIRTIO_NET_MAX_PAIRS);
 
 	memcpy(&cfg[VIRTIO_NET_CFG_MAC], n->mac, 6);
 	memcpy(&cfg[VIRTIO_NET_CFG_STATUS], &status, 2);
@@ -432,7 +483,7 @@ static bool net_features_ok(struct virtio_pci *vp, uint64_t f)
 	if ((f & (BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6))) &&
 	    !(f & BIT(VIRTIO_NET_F_GUEST_CSUM)))
 		return false;
-	return true;
+	return !(f & BIT(VIRTIO_NET_F_MQ)) || (f & BIT(VIRTIO_NET_F_CTRL_VQ));
 }
 
 static void net_driver_ok(struct virtio_pci *vp)
@@ -459,6 +510,7 @@ static void net_dev_reset(struct virtio_pci *vp)
 	struct virtio_net *n = vp->opaque;
 
 	net_be_poll(n, false);
+	n->pairs = 1;
 }
 
 static const struct virtio_pci_dev_ops net_virtio_ops = {
@@ -524,7 +576,8 @@ static uint64_t net_features(const struct net_backend *be)
 {
 	uint64_t f = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
 		     BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_RING_F_EVENT_IDX) |
-		     BIT(VIRTIO_RING_F_INDIRECT_DESC);
+		     BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+		     BIT(VIRTIO_NET_F_MQ);
 
 	if (be->caps & NET_BE_CAP_VNET_HDR)
 		f |= BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
@@ -542,8 +595,8 @@ static int net_epoll_setup(struct virtio_net *n)
 	if (n->epfd < 0 || n->wake_fd < 0)
 		return -errno;
 	fds[nfd++] = n->wake_fd;
-	fds[nfd++] = virtio_pci_kick_fd(&n->vp, VIRTIO_NET_RXQ);
-	fds[nfd++] = virtio_pci_kick_fd(&n->vp, VIRTIO_NET_TXQ);
+	for (unsigned q = 0; q < VIRTIO_NET_NUM_QUEUES; q++)
+		fds[nfd++] = virtio_pci_kick_fd(&n->vp, q);
 	for (int i = 0; i < nfd; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 
@@ -558,7 +611,7 @@ static int net_setup(struct virtio_net *n, const struct guest_mem *mem)
 	struct virtio_pci_config cfg = {
 		.pci_ops = &virtio_net_pci_ops, .ops = &net_virtio_ops, .opaque = n, .mem = mem,
 		.device_id = VIRTIO_ID_NET, .class_code = PCI_CLASS_ETHERNET,
-		.features = net_features(n->be), .num_queues = 2,
+		.features = net_features(n->be), .num_queues = VIRTIO_NET_NUM_QUEUES,
 		.queue_max = VIRTIO_NET_QUEUE_MAX, .cfg_len = VIRTIO_NET_CFG_LEN,
 	};
 	int ret;
@@ -598,6 +651,7 @@ int virtio_net_new(const struct guest_mem *mem, struct net_backend *be, const ui
 	if (!n)
 		return -ENOMEM;
 	n->be = be;
+	n->pairs = 1;
 	n->io_thread = io_thread;
 	n->epfd = n->wake_fd = -1;
 	memcpy(n->mac, mac, 6);

@@ -1,14 +1,16 @@
 /*
  * virtio-net (virtio 1.x, section 5.1) over the modern PCI transport
- * (virtio-pci.h), with its data path in the VMM: one receive queue (0) and
- * one transmit queue (1), serviced by an I/O thread that waits on the
- * queues' doorbell eventfds and the network back-end's poll_fd
- * (net-backend.h). vCPU threads never move frames.
+ * (virtio-pci.h), with its data path in the VMM: up to VIRTIO_NET_MAX_PAIRS
+ * receive/transmit queue pairs and a control queue, serviced by an I/O
+ * thread that waits on the queues' doorbell eventfds and the network
+ * back-end's poll_fd (net-backend.h). vCPU threads never move frames.
  *
  * Features offered: VERSION_1, MAC, STATUS, MRG_RXBUF, EVENT_IDX,
- * INDIRECT_DESC, and, when the back-end carries virtio-net headers
- * (NET_BE_CAP_VNET_HDR), CSUM, GUEST_CSUM, HOST_TSO4/6, GUEST_TSO4/6. No
- * control queue, no multiqueue (max_virtqueue_pairs is 1).
+ * INDIRECT_DESC, CTRL_VQ, MQ and, when the back-end carries virtio-net
+ * headers (NET_BE_CAP_VNET_HDR), CSUM, GUEST_CSUM, HOST_TSO4/6, GUEST_TSO4/6.
+ * With one back-end there is nothing to steer: every transmit queue is
+ * serviced, and received frames all go to receive queue 0 (in order). The
+ * control queue answers VQ_PAIRS_SET; every other command gets VIRTIO_NET_ERR.
  *
  * Guest errors in frames (a header that does not fit, a checksum request
  * past the frame, an offload that was not negotiated) drop the frame and
@@ -38,6 +40,14 @@ struct net_backend;
 #define VIRTIO_NET_F_HOST_TSO6  12
 #define VIRTIO_NET_F_MRG_RXBUF  15
 #define VIRTIO_NET_F_STATUS     16
+#define VIRTIO_NET_F_CTRL_VQ    17
+#define VIRTIO_NET_F_MQ         22
+
+/* Control queue commands (virtio 5.1.6.5): only multiqueue's pair count. */
+#define VIRTIO_NET_CTRL_MQ              4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK  0
+#define VIRTIO_NET_ERR 1
 
 #define VIRTIO_NET_S_LINK_UP    1
 
@@ -47,8 +57,10 @@ struct net_backend;
 #define VIRTIO_NET_CFG_MAX_VQP  8
 #define VIRTIO_NET_CFG_LEN      12
 
-#define VIRTIO_NET_RXQ 0
+#define VIRTIO_NET_RXQ 0            /* pair p: receive 2p, transmit 2p + 1 */
 #define VIRTIO_NET_TXQ 1
+#define VIRTIO_NET_MAX_PAIRS 3
+#define VIRTIO_NET_NUM_QUEUES (2 * VIRTIO_NET_MAX_PAIRS + 1) /* the pairs and the control queue */
 #define VIRTIO_NET_QUEUE_MAX 256   /* largest queue size the device accepts */
 #define VIRTIO_NET_HDR_LEN 12      /* struct virtio_net_hdr_v1 */
 

@@ -122,7 +122,7 @@ struct virtio_pci_queue {
 	uint16_t msix_vector;
 	bool enabled;
 	uint64_t desc, avail, used;
-	int kick_fd;            /* eventfd: the doorbell (ioeventfd, or written on a trapped write) */
+	int kick_fd;            /* the doorbell: an ioeventfd, or written on a trapped write */
 	struct ioeventfd_cfg ioev;
 	bool ioev_on;
 	struct virtq vq;

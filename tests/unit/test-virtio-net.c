@@ -262,7 +262,7 @@ static void fake_queue_rx(struct fake_be *f, const void *data, size_t len)
 #define RAM_GPA  0x100000ULL
 #define RAM_SIZE (4ULL << 20)
 #define RING_GPA(q, part) (RAM_GPA + 0x4000 * (q) + 0x1000 * (part))
-#define TABLE_GPA (RAM_GPA + 0x10000)
+#define TABLE_GPA (RAM_GPA + 0x80000)
 #define RXBUF_GPA (RAM_GPA + 0x100000)
 #define TXBUF_GPA (RAM_GPA + 0x200000)
 #define BUF_STRIDE 0x1000
@@ -281,7 +281,7 @@ struct drv {
 	uint8_t *snap;
 	struct fake_be *fake;
 	struct pci_device *dev;
-	struct drv_queue q[2];
+	struct drv_queue q[VIRTIO_NET_NUM_QUEUES];
 	struct vm *vm;          /* set: the device is plugged and reached through the MMIO bus */
 	struct pci_root *root;
 };
@@ -495,15 +495,21 @@ static void kick(struct drv *d, unsigned q)
 	wr(d, VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q, 2, q);
 }
 
-/* Post a transmit chain of the given buffers (readable) at descriptors 4k..4k+3. */
-static void tx_post(struct drv *d, const uint64_t *addr, const uint32_t *len, unsigned n)
+/* Post on queue q a chain of the given buffers (readable) at descriptors 4k..4k+3. */
+static void tx_post_on(struct drv *d, unsigned q, const uint64_t *addr, const uint32_t *len,
+		       unsigned n)
 {
-	unsigned head = (d->q[1].avail_idx * 4) % d->q[1].size;
+	unsigned head = (d->q[q].avail_idx * 4) % d->q[q].size;
 
 	for (unsigned i = 0; i < n; i++)
-		desc(d, 1, head + i, addr[i], len[i], i + 1 < n ? VIRTQ_DESC_F_NEXT : 0,
+		desc(d, q, head + i, addr[i], len[i], i + 1 < n ? VIRTQ_DESC_F_NEXT : 0,
 		     head + i + 1);
-	avail_post(d, 1, head);
+	avail_post(d, q, head);
+}
+
+static void tx_post(struct drv *d, const uint64_t *addr, const uint32_t *len, unsigned n)
+{
+	tx_post_on(d, 1, addr, len, n);
 }
 
 static void rx_post(struct drv *d, uint64_t addr, uint32_t len)
@@ -577,7 +583,7 @@ static void test_identity(void **state)
 	assert_int_equal(pci_device_cfg_read(dev, PCI_DEVICE_ID, 2), 0x1041);
 	assert_int_equal(pci_device_cfg_read(dev, PCI_REVISION_ID, 1), 1);
 	assert_int_equal(pci_device_cfg_read(dev, PCI_CLASS_PROG, 4) & 0xffffff, 0x020000);
-	assert_int_equal(pci_msix_nvec(dev), 3);
+	assert_int_equal(pci_msix_nvec(dev), VIRTIO_NET_NUM_QUEUES + 1);
 	while ((off = find_cap(dev, PCI_CAP_ID_VNDR, off))) {
 		uint8_t type = dev->cfg[off + 3];
 
@@ -606,9 +612,10 @@ static void test_identity(void **state)
 			 VIRTIO_NET_S_LINK_UP);
 	d->fake->be.link_up = false;
 	assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_STATUS, 2), 0);
-	assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_MAX_VQP, 2), 1);
+	assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_MAX_VQP, 2),
+			 VIRTIO_NET_MAX_PAIRS);
 	assert_int_equal(rd(d, VIRTIO_PCI_DEVICE_OFF + 0x100, 4), 0);
-	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), VIRTIO_NET_NUM_QUEUES);
 	drv_free(d);
 }
 
@@ -629,7 +636,7 @@ static void test_pci_cfg_window(void **state)
 	pci_device_cfg_write(dev, cap + 4, 1, VIRTIO_PCI_BAR);
 	pci_device_cfg_write(dev, cap + 8, 4, VIRTIO_PCI_COMMON_NUMQ);
 	pci_device_cfg_write(dev, cap + 12, 4, 2);
-	assert_int_equal(pci_device_cfg_read(dev, data, 4) & 0xffff, 2);
+	assert_int_equal(pci_device_cfg_read(dev, data, 4) & 0xffff, VIRTIO_NET_NUM_QUEUES);
 	pci_device_cfg_write(dev, cap + 8, 4, VIRTIO_PCI_COMMON_STATUS);
 	pci_device_cfg_write(dev, cap + 12, 4, 1);
 	pci_device_cfg_write(dev, data, 1, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -659,7 +666,8 @@ static void test_features(void **state)
 				  BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
 				  BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6);
 	const uint64_t always = base_features | BIT(VIRTIO_NET_F_MRG_RXBUF) |
-				BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC);
+				BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+				BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ);
 	struct drv *d = drv_new(false, false), *h = drv_new(true, false);
 
 	(void)state;
@@ -673,6 +681,7 @@ static void test_features(void **state)
 	assert_false(negotiate(d, BIT(VIRTIO_NET_F_MAC)));
 	assert_false(negotiate(h, base_features | BIT(VIRTIO_NET_F_HOST_TSO4)));
 	assert_false(negotiate(h, base_features | BIT(VIRTIO_NET_F_GUEST_TSO6)));
+	assert_false(negotiate(h, base_features | BIT(VIRTIO_NET_F_MQ)));
 	assert_true(negotiate(h, always | offloads));
 	/* Once FEATURES_OK is set the driver's features are frozen. */
 	wr(h, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
@@ -730,7 +739,7 @@ static void test_registers_hostile(void **state)
 	(void)state;
 	assert_true(negotiate(d, base_features));
 	/* A queue index past the last queue: reads 0, writes and enables go nowhere. */
-	wr(d, VIRTIO_PCI_COMMON_Q_SELECT, 2, 2);
+	wr(d, VIRTIO_PCI_COMMON_Q_SELECT, 2, VIRTIO_NET_NUM_QUEUES);
 	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_Q_SIZE, 2), 0);
 	wr(d, VIRTIO_PCI_COMMON_Q_DESC, 8, RING_GPA(0, 0));
 	wr(d, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
@@ -740,7 +749,7 @@ static void test_registers_hostile(void **state)
 	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_Q_DESC, 8), 0);
 	/* Doorbells of queues that do not exist, and unaligned ones. */
 	v = tstats(d).bad_notify;
-	kick(d, 2);
+	kick(d, VIRTIO_NET_NUM_QUEUES);
 	kick(d, 1000);
 	wr(d, VIRTIO_PCI_NOTIFY_OFF + 1, 1, 0);
 	assert_int_equal(tstats(d).bad_notify, v + 3);
@@ -754,8 +763,10 @@ static void test_registers_hostile(void **state)
 	wr(d, 0x800, 4, 0xffffffff);
 	assert_int_equal(tstats(d).bad_access, v + 4);
 	/* MSI-X vectors past the table read back as NO_VECTOR. */
-	wr(d, VIRTIO_PCI_COMMON_MSIX, 2, 3);
+	wr(d, VIRTIO_PCI_COMMON_MSIX, 2, VIRTIO_NET_NUM_QUEUES + 1);
 	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	wr(d, VIRTIO_PCI_COMMON_MSIX, 2, VIRTIO_NET_NUM_QUEUES);
+	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_NET_NUM_QUEUES);
 	wr(d, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
 	wr(d, VIRTIO_PCI_COMMON_Q_MSIX, 2, 0x8000);
 	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
@@ -1200,6 +1211,67 @@ static void test_needs_reset(void **state)
 	drv_free(d);
 }
 
+#define CMD_GPA (TXBUF_GPA + 0x10000)
+#define ACK_GPA (TXBUF_GPA + 0x10100)
+
+/* Send a control command on queue cq; the ack byte the device wrote (0xee: none). */
+static uint8_t ctrl_cmd(struct drv *d, unsigned cq, const void *cmd, uint32_t len, bool ack)
+{
+	uint64_t addr[2] = { CMD_GPA, ACK_GPA };
+	uint32_t lens[2] = { len, 1 };
+	unsigned head = (d->q[cq].avail_idx * 4) % d->q[cq].size;
+
+	memcpy(gva(d, CMD_GPA), cmd, len);
+	*gva(d, ACK_GPA) = 0xee;
+	tx_post_on(d, cq, addr, lens, ack ? 2 : 1);
+	if (ack)
+		desc(d, cq, head + 1, ACK_GPA, 1, VIRTQ_DESC_F_WRITE, 0);
+	kick(d, cq);
+	virtio_net_run_once(d->dev);
+	return *gva(d, ACK_GPA);
+}
+
+/* The control queue (hostile commands included) and a second queue pair. */
+static void test_control_queue(void **state)
+{
+	const unsigned cq = 2 * VIRTIO_NET_MAX_PAIRS;
+	const uint8_t set2[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0 };
+	const uint8_t set0[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 0, 0 };
+	const uint8_t set4[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 4, 0 };
+	const uint8_t promisc[3] = { 0, 0, 1 };
+	struct drv *d = drv_new(false, false);
+	uint64_t addr[1] = { TXBUF_GPA };
+	uint32_t len[1] = { 100 };
+
+	(void)state;
+	drv_start(d, base_features | BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ), 16);
+	queue_setup(d, 3, 16);
+	queue_setup(d, cq, 16);
+	assert_int_equal(ctrl_cmd(d, cq, set2, 4, true), VIRTIO_NET_OK);
+	assert_int_equal(ctrl_cmd(d, cq, set0, 4, true), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(d, cq, set4, 4, true), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(d, cq, set2, 3, true), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(d, cq, set2, 1, true), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(d, cq, promisc, 3, true), VIRTIO_NET_ERR);
+	assert_int_equal(used_idx(d, cq), 6);
+	assert_int_equal(irqs(d, cq + 1), 6);
+	/* The second pair's transmit queue carries frames. */
+	tx_post_on(d, 3, addr, len, 1);
+	kick(d, 3);
+	virtio_net_run_once(d->dev);
+	assert_int_equal(used_idx(d, 3), 1);
+	assert_int_equal(d->fake->tx_count, 1);
+	/* A command without room for the ack breaks the device. */
+	assert_int_equal(ctrl_cmd(d, cq, set2, 4, false), 0xee);
+	assert_true(status(d) & VIRTIO_STATUS_NEEDS_RESET);
+	/* Without MQ the control queue is queue 2 and VQ_PAIRS_SET is refused. */
+	drv_start(d, base_features | BIT(VIRTIO_NET_F_CTRL_VQ), 16);
+	queue_setup(d, 2, 16);
+	assert_int_equal(ctrl_cmd(d, 2, set2, 4, true), VIRTIO_NET_ERR);
+	assert_int_equal(used_idx(d, 2), 1);
+	drv_free(d);
+}
+
 /* Bus Master Enable off: the device leaves guest memory alone until it is back on. */
 static void test_bus_master(void **state)
 {
@@ -1270,15 +1342,21 @@ static void test_random_rings(void **state)
 	for (unsigned round = 0; round < 300; round++) {
 		uint64_t r = rnd(&seed);
 
+		const unsigned queues[3] = { 0, 1, 2 * VIRTIO_NET_MAX_PAIRS };
+		unsigned nq = r & 8 ? 3 : 2;
+
 		f = base_features | (r & 1 ? BIT(VIRTIO_NET_F_MRG_RXBUF) : 0) |
 		    (r & 2 ? BIT(VIRTIO_RING_F_EVENT_IDX) : 0) |
-		    (r & 4 ? BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) : 0);
-		drv_start(d, f, 1u << (r >> 3) % 9);
-		for (unsigned q = 0; q < 2; q++) {
-			for (unsigned i = 0; i < d->q[q].size; i++) {
-				uint64_t x = rnd(&seed);
+		    (r & 4 ? BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) : 0) |
+		    (r & 8 ? BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ) : 0);
+		drv_start(d, f, 1u << (r >> 4) % 9);
+		if (nq == 3)
+			queue_setup(d, queues[2], d->q[0].size);
+		for (unsigned qi = 0; qi < nq; qi++) {
+			unsigned q = queues[qi];
 
-				uint64_t a = RAM_GPA + 0x100000 + x % 0x200000;
+			for (unsigned i = 0; i < d->q[q].size; i++) {
+				uint64_t x = rnd(&seed), a = RAM_GPA + 0x100000 + x % 0x200000;
 
 				/* One descriptor in eight is garbage, the others are plausible. */
 				if ((x >> 60) % 8)
@@ -1338,7 +1416,7 @@ static void test_plugged(void **state)
 	assert_ptr_equal(pci_root_find(d->root, d->dev->devfn), d->dev);
 	assert_true(d->dev->bars[VIRTIO_PCI_BAR].mapped);
 	assert_true(d->dev->bars[VIRTIO_PCI_MSIX_BAR].mapped);
-	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	assert_int_equal(rd(d, VIRTIO_PCI_COMMON_NUMQ, 2), VIRTIO_NET_NUM_QUEUES);
 	/* INTx (MSI-X needs KVM's GSI routing): a frame sent through the trapped doorbell. */
 	bus_master(d, true);
 	assert_true(negotiate(d, base_features | BIT(VIRTIO_RING_F_EVENT_IDX)));
@@ -1474,6 +1552,7 @@ int main(void)
 		cmocka_unit_test(test_rx_partial_buffers),
 		cmocka_unit_test(test_no_event_idx),
 		cmocka_unit_test(test_needs_reset),
+		cmocka_unit_test(test_control_queue),
 		cmocka_unit_test(test_bus_master),
 		cmocka_unit_test(test_isr),
 		cmocka_unit_test(test_random_rings),
