@@ -318,8 +318,8 @@ static int pci_bar_update(struct pci_device *dev, unsigned n)
 	uint64_t addr = pci_bar_cfg_addr(dev, n);
 	int ret;
 
-	if (b->mapped && want && b->addr == addr)
-		return 0;
+	if (!dev->root || (b->mapped && want && b->addr == addr))
+		return 0; /* not plugged yet: nothing decodes */
 	pci_bar_unmap_notify(dev, n);
 	if (!want)
 		return 0;
