@@ -112,7 +112,8 @@ int iommu_groups_scan(const char *root, struct inventory *inv)
 	ret = sysfs_for_each_entry(dir, add_group, &ctx);
 	if (ret && ret != -ENOENT)
 		return ret;
-	qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
+	if (inv->n_groups) /* groups is NULL when there are none, and qsort wants a valid pointer */
+		qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
 	inv->has_iommu = inv->n_groups > 0;
 	return 0;
 }
