@@ -57,7 +57,7 @@ static int parse_class(const char *s, struct devices_filter *f)
 	size_t len = strlen(s);
 	char *end;
 
-	if (len != 2 && len != 4 && len != 6)
+	if ((len != 2 && len != 4 && len != 6) || strspn(s, "0123456789abcdefABCDEF") != len)
 		return -EINVAL;
 	f->class = strtoul(s, &end, 16);
 	if (*end)

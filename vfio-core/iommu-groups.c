@@ -129,8 +129,11 @@ int iommu_groups_scan(const char *root, struct inventory *inv)
 	if (sysfs_path(dir, sizeof(dir), root, "kernel/iommu_groups"))
 		return -ENAMETOOLONG;
 	ret = sysfs_for_each_entry(dir, add_group, &ctx);
-	if (ret && ret != -ENOENT)
+	if (ret == -ENOMEM)
 		return ret;
+	if (ret && ret != -ENOENT) /* no group can be trusted: every device is then not assignable */
+		inventory_note(inv->anomalies, sizeof(inv->anomalies), "kernel/iommu_groups: %s",
+			       strerror(-ret));
 	if (inv->n_groups) /* groups is NULL when there are none, and qsort wants a valid pointer */
 		qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
 	inv->has_iommu = inv->n_groups > 0;

@@ -114,6 +114,8 @@ expect timeout-huge 2 "--timeout 99999999999999999999: out of range" -- \
 expect group-negative 2 "--group '-1': not a decimal number" -- groups --sysfs "$fixtures/shared-group" --group -1
 expect group-huge 2 "--group 99999999999: out of range: expected 0 to 2147483647" -- \
 	groups --sysfs "$fixtures/shared-group" --group 99999999999
+expect class-hex-prefix 2 "bad class '0x02'" -- devices --sysfs "$fixtures/sriov-pf" --class 0x02
+expect class-sign 2 "bad class '\+2'" -- devices --sysfs "$fixtures/sriov-pf" --class +2
 expect group-junk 2 "--group '7x': not a decimal number" -- groups --sysfs "$fixtures/shared-group" --group 7x
 
 echo "# 3. only regular files are read, and the message names the file at fault"
