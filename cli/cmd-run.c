@@ -324,7 +324,8 @@ static int run_setup(struct vm *vm, struct platform *plat, const struct run_opts
 		return ret;
 	*console = run_open_console(o);
 	if (*console < 0)
-		return cli_fail(&cli_cmd_run, "cannot open %s: %s", o->console, strerror(errno));
+		return cli_fail(&cli_cmd_run, "cannot open %s: %s",
+				o->console ? o->console : "standard output", strerror(errno));
 	ret = platform_attach(vm, *console, plat);
 	if (ret)
 		return cli_fail(&cli_cmd_run, "cannot set up the platform devices: %s", strerror(-ret));
