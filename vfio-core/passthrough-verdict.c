@@ -76,6 +76,9 @@ void passthrough_verdict(const struct inventory *inv, struct pci_dev_info *d)
 	else if (nif)
 		set(d, PT_CARRIES_ROUTE, "%s carries the host route %s; handing it over would break it",
 		    nif->name, nif->route);
+	else if (d->group_conflict)
+		set(d, PT_GROUP_NOT_VIABLE, "sysfs places it in more than one IOMMU group (%s), so no "
+		    "group can be trusted to isolate it", d->anomalies);
 	else if (g->members_unreadable)
 		set(d, PT_GROUP_NOT_VIABLE, "IOMMU group %d is not viable: %s", g->id, g->reason);
 	else if (iommu_group_blockers(inv, g, d->bdf, blockers, sizeof(blockers)))

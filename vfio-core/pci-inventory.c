@@ -375,9 +375,28 @@ static int scan_device(const char *bdf, void *opaque)
 	return ret == -ENOMEM ? ret : 0; /* an unreadable part of one device never ends the listing */
 }
 
-/* Links that name what the tree does not hold. */
+/* A device listed by a group other than the one its iommu_group link names. */
+static void scan_group_conflicts(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->n_groups; i++) {
+		const struct iommu_group_info *g = &inv->groups[i];
+
+		for (size_t m = 0; m < g->n_members; m++) {
+			struct pci_dev_info *d = (struct pci_dev_info *)inventory_find(inv, g->members[m].name);
+
+			if (!d || d->iommu_group == g->id)
+				continue;
+			d->group_conflict = true;
+			inventory_note(d->anomalies, sizeof(d->anomalies), "iommu_groups/%d lists it, but "
+				       "its iommu_group link names %d", g->id, d->iommu_group);
+		}
+	}
+}
+
+/* Links that name what the tree does not hold, and groups that disagree with their members. */
 static void scan_cross_check(struct inventory *inv)
 {
+	scan_group_conflicts(inv);
 	for (size_t i = 0; i < inv->n_devs; i++) {
 		struct pci_dev_info *d = &inv->devs[i];
 

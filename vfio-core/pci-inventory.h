@@ -65,6 +65,7 @@ struct pci_dev_info {
 	char modules[PCI_NAME_LEN];       /* modules matching its modalias, comma separated */
 	bool modules_known;               /* false when no module index could be read */
 	int iommu_group;                  /* -1 when in none */
+	bool group_conflict;              /* another group also lists it: never assignable */
 	int numa_node;                    /* -1 when unknown */
 
 	/* SR-IOV: the most cautious reading of sriov_totalvfs, sriov_numvfs and the virtfnN links */

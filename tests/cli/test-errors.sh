@@ -39,7 +39,7 @@ expect() {
 	elif ! grep -q -E -- "$pattern" "$err"; then
 		fail "$name" "stderr lacks /$pattern/"
 	elif [ "$before" != "$after" ]; then
-		fail "$name" "files changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
+		fail "$name" "files changed: $(head -5 <<<"$(diff <(echo "$before") <(echo "$after"))")"
 	else
 		echo "ok   $name"
 	fi
@@ -156,6 +156,7 @@ stdout_has totalvfs-minus-one '^0000:0a:00\.0 .*PF 2/\? VFs .*vfs-active$'
 stdout_has totalvfs-20-digits '^0000:0b:00\.0 .*PF 2/\? VFs .*vfs-active$'
 stdout_has numvfs-below-links '^0000:0b:00\.1 .*PF 1/8 VFs .*vfs-active$'
 stdout_has absent-member-blocks '^0000:0e:00\.1 .*group-not-viable$'
+stdout_has two-groups-one-device '^0000:11:00\.0 .*group-not-viable$'
 stdout_has unreadable-members-block '^0000:0f:00\.0 .*group-not-viable$'
 stdout_has anomalies-reported "0000:0a:00\.0  sriov_totalvfs '-1' is not a value from 0 to 65535"
 expect hostile-sriov-json 0 "skipped" -- devices --sysfs "$fixtures/hostile-sriov" --json

@@ -245,7 +245,10 @@ static void test_hostile_sriov(void **state)
 	assert_contains(inv.anomalies, "bus/pci/devices/junk skipped");
 	assert_contains(inv.anomalies, "bus/pci/devices/0000:0d:00.0 skipped: not a device directory");
 	assert_contains(inv.anomalies, "kernel/iommu_groups/notagroup skipped");
-	assert_int_equal(inv.n_devs, 9);
+	/* two groups list the same device: neither is trusted */
+	assert_true(dev(&inv, "0000:11:00.0")->group_conflict);
+	assert_int_equal(dev(&inv, "0000:11:00.0")->verdict, PT_GROUP_NOT_VIABLE);
+	assert_int_equal(inv.n_devs, 10);
 	inventory_free(&inv);
 }
 
