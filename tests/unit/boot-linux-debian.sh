@@ -7,9 +7,9 @@
 set -uo pipefail
 test_exe=$1
 lab=$(cd "$(dirname "$0")/../../lab" && pwd)
-# shellcheck source=../../lab/lib/common.sh
+# shellcheck source=/dev/null
 . "$lab/lib/common.sh"
-# shellcheck source=../../lab/lib/kernel.sh
+# shellcheck source=/dev/null
 . "$lab/lib/kernel.sh"
 
 if [ -z "${IOVIRT_TEST_BZIMAGE:-}" ] && [ -z "${IOVIRT_TEST_VMLINUX:-}" ]; then
