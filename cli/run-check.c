@@ -70,6 +70,21 @@ static int console_check(const char *console, const struct run_input *in, size_t
 	return -1;
 }
 
+/* Without --console the guest writes to standard output: that may not be an input either. */
+static int stdout_check(const struct run_input *in, size_t n)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (in[i].path && file_same(&st, &in[i].st))
+			return cli_usage_error(&cli_cmd_run, "standard output is the same file as %s %s: "
+					       "refusing to write the console into an input", in[i].opt,
+					       in[i].path);
+	return -1;
+}
+
 static int scratch_ram_map(struct scratch_ram *r, uint64_t size)
 {
 	uint64_t low = MIN(size, GPA_RAM_LOW_END);
@@ -122,6 +137,8 @@ int run_check_inputs(const struct run_opts *o)
 		if (in[i].path && (ret = input_check(&in[i])) >= 0)
 			return ret;
 	if (o->console && (ret = console_check(o->console, in, ARRAY_SIZE(in))) >= 0)
+		return ret;
+	if (!o->console && (ret = stdout_check(in, ARRAY_SIZE(in))) >= 0)
 		return ret;
 	return dry_run_load(o);
 }

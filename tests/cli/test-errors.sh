@@ -76,6 +76,16 @@ expect console-is-kernel 2 "is the same file as --kernel" -- \
 	run --kernel "$kernel" --console "$kernel"
 expect console-is-initrd 2 "is the same file as --initrd" -- \
 	run --kernel "$kernel" --initrd "$tmp/junk" --console "$tmp/junk"
+checks=$((checks + 1))
+before=$(sha256sum "$img")
+timeout 20 "$iovirt" run --guest "$img" >>"$img" 2>"$err" </dev/null
+status=$?
+if [ "$status" -ne 2 ] || ! grep -q "standard output is the same file as --guest" "$err" ||
+	[ "$before" != "$(sha256sum "$img")" ]; then
+	fail stdout-is-guest "exit $status"
+else
+	echo "ok   stdout-is-guest"
+fi
 expect missing-kernel-keeps-console 1 "--kernel /nonexistent/vmlinuz: No such file" -- \
 	run --kernel /nonexistent/vmlinuz --console "$tmp/console"
 expect junk-kernel-keeps-console 1 "--kernel .*junk: not a Linux kernel" -- \
