@@ -333,8 +333,10 @@ static int devices_main(int argc, char **argv)
 	int c, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case ':':
+			return cli_usage_error(&cli_cmd_devices, "%s needs a value", argv[optind - 1]);
 		case 'n':
 			parse_class("02", &filter);
 			break;

@@ -162,8 +162,10 @@ static int groups_main(int argc, char **argv)
 	int c, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case ':':
+			return cli_usage_error(&cli_cmd_groups, "%s needs a value", argv[optind - 1]);
 		case 'g':
 			if (filter.n == MAX_GROUP_FILTERS)
 				return cli_usage_error(&cli_cmd_groups, "at most %d --group filters", MAX_GROUP_FILTERS);

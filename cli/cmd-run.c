@@ -172,7 +172,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	*o = (struct run_opts){ .mem = 512 * MiB, .cpus = 1, .cmdline = "console=ttyS0" };
 	run_getopt_table(longopts);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == ':')
+			return cli_usage_error(&cli_cmd_run, "%s needs a value", argv[optind - 1]);
 		if (c == 'h')
 			c = RUN_OPT_BASE + (int)ARRAY_SIZE(run_options) - 1;
 		if (c < RUN_OPT_BASE || c >= RUN_OPT_BASE + (int)ARRAY_SIZE(run_options))

@@ -126,6 +126,9 @@ expect group-huge 2 "--group 99999999999: out of range: expected 0 to 2147483647
 	groups --sysfs "$fixtures/shared-group" --group 99999999999
 expect class-hex-prefix 2 "bad class '0x02'" -- devices --sysfs "$fixtures/sriov-pf" --class 0x02
 expect class-sign 2 "bad class '\+2'" -- devices --sysfs "$fixtures/sriov-pf" --class +2
+expect mem-missing-value 2 "--mem needs a value" -- run --guest "$img" --mem
+expect bdf-missing-value 2 "--bdf needs a value" -- devices --sysfs "$fixtures/sriov-pf" --bdf
+expect group-missing-value 2 "--group needs a value" -- groups --sysfs "$fixtures/sriov-pf" --group
 expect group-junk 2 "--group '7x': not a decimal number" -- groups --sysfs "$fixtures/shared-group" --group 7x
 
 echo "# 3. only regular files are read, and the message names the file at fault"
