@@ -401,6 +401,7 @@ static int linux_load(struct guest_mem *mem, const struct linux_boot_cfg *cfg,
 	int ret;
 
 	memset(entry, 0, sizeof(*entry));
+	fault_set(cfg, LINUX_INPUT_NONE);
 	if (e820_map_build(&map, cfg->ram_size)) {
 		log_err("kernel: %llu bytes of RAM is too little to boot Linux",
 			(unsigned long long)cfg->ram_size);
