@@ -18,7 +18,10 @@
 /* Format "<root>/<fmt...>" into buf; -ENAMETOOLONG when it does not fit. */
 int sysfs_path(char *buf, size_t len, const char *root, const char *fmt, ...) __printf(4, 5) __must_check;
 
-/* Read a whole small attribute into buf, NUL-terminated, trailing newline removed. */
+/*
+ * Read a whole small attribute into buf, NUL-terminated, trailing newline
+ * removed. Never blocks: a FIFO reads as empty or fails with -EAGAIN.
+ */
 int sysfs_read_str(const char *path, char *buf, size_t len) __must_check;
 
 /* Read an integer attribute (base 0: "0x8086", "2", "-1" all parse). -EINVAL on junk. */

@@ -7,6 +7,7 @@
 #define IOVIRT_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Exit codes of every subcommand. */
 enum cli_exit {
@@ -37,5 +38,15 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 /* Report a failure on stderr ("iovirt CMD: ...") and return CLI_EXIT_FAILURE. */
 int cli_fail(const struct cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse an option's argument strictly (base/parse.h): a count within
+ * [min, max], or a size in bytes with an optional unit. Return -1 with *out
+ * set, or CLI_EXIT_USAGE after a message naming opt, arg and the limits.
+ */
+int cli_arg_uint(const struct cli_command *cmd, const char *opt, const char *arg, unsigned min,
+		 unsigned max, unsigned *out);
+int cli_arg_size(const struct cli_command *cmd, const char *opt, const char *arg, uint64_t min,
+		 uint64_t max, uint64_t *out);
 
 #endif

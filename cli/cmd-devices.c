@@ -57,7 +57,7 @@ static int parse_class(const char *s, struct devices_filter *f)
 	size_t len = strlen(s);
 	char *end;
 
-	if (len != 2 && len != 4 && len != 6)
+	if ((len != 2 && len != 4 && len != 6) || strspn(s, "0123456789abcdefABCDEF") != len)
 		return -EINVAL;
 	f->class = strtoul(s, &end, 16);
 	if (*end)
@@ -68,8 +68,11 @@ static int parse_class(const char *s, struct devices_filter *f)
 
 static void describe_sriov(const struct pci_dev_info *d, char *buf, size_t len)
 {
-	if (d->is_pf)
-		snprintf(buf, len, "PF %d/%d VFs", d->sriov_numvfs, d->sriov_totalvfs);
+	if (d->is_pf && d->sriov_totalvfs < 0)
+		snprintf(buf, len, "PF %d%s/? VFs", d->sriov_numvfs, d->sriov_unsure ? "?" : "");
+	else if (d->is_pf)
+		snprintf(buf, len, "PF %d%s/%d VFs", d->sriov_numvfs, d->sriov_unsure ? "?" : "",
+			 d->sriov_totalvfs);
 	else if (d->pf[0])
 		snprintf(buf, len, "VF of %s", d->pf);
 	else
@@ -102,6 +105,23 @@ static void format_id(char *buf, size_t len, int id)
 		buf[0] = '\0';
 }
 
+/* What sysfs said that does not add up; verdicts already took the cautious reading. */
+static void print_anomalies(const struct inventory *inv, const struct devices_filter *f)
+{
+	bool any = inv->anomalies[0];
+
+	for (size_t i = 0; i < inv->n_devs; i++)
+		any |= filter_match(f, &inv->devs[i]) && inv->devs[i].anomalies[0];
+	if (!any)
+		return;
+	printf("\nsysfs inconsistencies (verdicts assume the worst):\n");
+	for (size_t i = 0; i < inv->n_devs; i++)
+		if (filter_match(f, &inv->devs[i]) && inv->devs[i].anomalies[0])
+			text_print(stdout, "  %s  %s", inv->devs[i].bdf, inv->devs[i].anomalies);
+	if (inv->anomalies[0])
+		text_print(stdout, "  tree  %s", inv->anomalies);
+}
+
 static void print_table(const struct inventory *inv, const struct devices_filter *f)
 {
 	static const char *const headers[] = { "BDF", "CLASS", "VENDOR", "DEVICE", "DRIVER", "MODULES",
@@ -130,10 +150,11 @@ static void print_table(const struct inventory *inv, const struct devices_filter
 	printf("\nWhy:\n");
 	for (size_t i = 0; inv->has_iommu && i < inv->n_devs; i++)
 		if (filter_match(f, &inv->devs[i]))
-			printf("  %s  %s: %s\n", inv->devs[i].bdf, pt_verdict_name(inv->devs[i].verdict),
-			       inv->devs[i].reason);
+			text_print(stdout, "  %s  %s: %s", inv->devs[i].bdf,
+				   pt_verdict_name(inv->devs[i].verdict), inv->devs[i].reason);
 	if (!inv->has_iommu && inv->n_devs)
 		printf("  every device: %s\n", inv->devs[0].reason);
+	print_anomalies(inv, f);
 	printf("\nIOMMU: %s. Routes: %s.\n",
 	       inv->has_iommu ? "present" : "none on this host",
 	       inv->routes_known ? "read through netlink" : "not read");
@@ -187,8 +208,9 @@ static void json_sriov(struct json_writer *w, const struct pci_dev_info *d)
 	json_begin_object(w);
 	json_kv_string(w, "role", d->is_pf ? "pf" : "vf");
 	if (d->is_pf) {
-		json_kv_int(w, "total_vfs", d->sriov_totalvfs);
+		json_opt_int(w, "total_vfs", d->sriov_totalvfs);
 		json_kv_int(w, "num_vfs", d->sriov_numvfs);
+		json_kv_bool(w, "num_vfs_unsure", d->sriov_unsure);
 		json_key(w, "vfs");
 		json_begin_array(w);
 		for (size_t i = 0; i < d->n_vfs; i++)
@@ -254,6 +276,7 @@ static void json_device(struct json_writer *w, const struct inventory *inv, cons
 	json_kv_bool(w, "ok", pt_verdict_ok(d->verdict));
 	json_kv_string(w, "reason", d->reason);
 	json_end_object(w);
+	json_opt_string(w, "sysfs_anomalies", d->anomalies);
 	json_end_object(w);
 }
 
@@ -266,6 +289,7 @@ static void print_json(const struct inventory *inv, const struct devices_filter 
 	json_kv_string(&w, "sysfs_root", root);
 	json_kv_bool(&w, "iommu", inv->has_iommu);
 	json_kv_bool(&w, "routes_known", inv->routes_known);
+	json_opt_string(&w, "sysfs_anomalies", inv->anomalies);
 	json_key(&w, "devices");
 	json_begin_array(&w);
 	for (size_t i = 0; i < inv->n_devs; i++)
@@ -274,6 +298,24 @@ static void print_json(const struct inventory *inv, const struct devices_filter 
 	json_end_array(&w);
 	json_end_object(&w);
 	json_finish(&w);
+}
+
+/* Every --bdf must name a device of the tree; -1 when they all do, else an exit code. */
+static int devices_check_present(const struct inventory *inv, const struct devices_filter *f,
+				 const char *root, bool json)
+{
+	char missing[512] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_bdf; i++)
+		if (!inventory_find(inv, f->bdf[i])) {
+			inventory_note(missing, sizeof(missing), "%s", f->bdf[i]);
+			n++;
+		}
+	if (!n)
+		return -1;
+	return cli_fail_json(&cli_cmd_devices, json, "no PCI device %s under %s/bus/pci/devices",
+			     missing, root);
 }
 
 static int devices_main(int argc, char **argv)
@@ -291,8 +333,10 @@ static int devices_main(int argc, char **argv)
 	int c, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case ':':
+			return cli_usage_error(&cli_cmd_devices, "%s needs a value", argv[optind - 1]);
 		case 'n':
 			parse_class("02", &filter);
 			break;
@@ -323,7 +367,13 @@ static int devices_main(int argc, char **argv)
 		return cli_usage_error(&cli_cmd_devices, "unexpected argument '%s'", argv[optind]);
 	ret = cli_inventory_scan(root, &inv);
 	if (ret)
-		return cli_fail(&cli_cmd_devices, "cannot read PCI devices under %s: %s", root, strerror(-ret));
+		return cli_fail_json(&cli_cmd_devices, json, "cannot read PCI devices under %s: %s", root,
+				     strerror(-ret));
+	ret = devices_check_present(&inv, &filter, root, json);
+	if (ret >= 0) {
+		inventory_free(&inv);
+		return ret;
+	}
 	if (json)
 		print_json(&inv, &filter, root);
 	else

@@ -1,5 +1,6 @@
 /* iovirt groups: every IOMMU group, its members, and whether VFIO can take it. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ static bool group_wanted(const struct groups_filter *f, int id)
 /* Why a member does or does not satisfy the rule, in a word or two. */
 static const char *member_state(const struct iommu_member *m)
 {
+	if (!strcmp(m->driver, "(absent)"))
+		return "absent from sysfs: blocks";
 	if (!m->driver[0])
 		return "no driver";
 	if (driver_is_vfio(m->driver))
@@ -72,7 +75,7 @@ static void print_group(const struct inventory *inv, const struct iommu_group_in
 	}
 	table_print(t, stdout);
 	table_free(t);
-	printf("  why: %s\n\n", g->reason);
+	text_print(stdout, "  why: %s\n", g->reason);
 }
 
 static void print_json(const struct inventory *inv, const struct groups_filter *f)
@@ -82,6 +85,7 @@ static void print_json(const struct inventory *inv, const struct groups_filter *
 	json_init(&w, stdout);
 	json_begin_object(&w);
 	json_kv_bool(&w, "iommu", inv->has_iommu);
+	json_kv_string(&w, "sysfs_anomalies", inv->anomalies[0] ? inv->anomalies : NULL);
 	json_key(&w, "groups");
 	json_begin_array(&w);
 	for (size_t i = 0; i < inv->n_groups; i++) {
@@ -121,6 +125,26 @@ static void print_text(const struct inventory *inv, const struct groups_filter *
 	for (size_t i = 0; i < inv->n_groups; i++)
 		if (group_wanted(f, inv->groups[i].id))
 			print_group(inv, &inv->groups[i]);
+	if (inv->anomalies[0])
+		text_print(stdout, "sysfs inconsistencies (groups assume the worst): %s", inv->anomalies);
+}
+
+/* Every --group must name a group of the tree; -1 when they all do, else an exit code. */
+static int groups_check_present(const struct inventory *inv, const struct groups_filter *f,
+				const char *root, bool json)
+{
+	char missing[512] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (!inventory_find_group(inv, f->ids[i])) {
+			inventory_note(missing, sizeof(missing), "%d", f->ids[i]);
+			n++;
+		}
+	if (!n)
+		return -1;
+	return cli_fail_json(&cli_cmd_groups, json, "no IOMMU group %s under %s/kernel/iommu_groups%s",
+			     missing, root, inv->has_iommu ? "" : " (this host has no IOMMU)");
 }
 
 static int groups_main(int argc, char **argv)
@@ -134,18 +158,21 @@ static int groups_main(int argc, char **argv)
 	const char *root = "/sys";
 	struct inventory inv;
 	bool json = false;
-	char *end;
+	unsigned id;
 	int c, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case ':':
+			return cli_usage_error(&cli_cmd_groups, "%s needs a value", argv[optind - 1]);
 		case 'g':
 			if (filter.n == MAX_GROUP_FILTERS)
 				return cli_usage_error(&cli_cmd_groups, "at most %d --group filters", MAX_GROUP_FILTERS);
-			filter.ids[filter.n++] = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || filter.ids[filter.n - 1] < 0)
-				return cli_usage_error(&cli_cmd_groups, "bad group number '%s'", optarg);
+			ret = cli_arg_uint(&cli_cmd_groups, "--group", optarg, 0, INT_MAX, &id);
+			if (ret >= 0)
+				return ret;
+			filter.ids[filter.n++] = (int)id;
 			break;
 		case 'j':
 			json = true;
@@ -164,7 +191,12 @@ static int groups_main(int argc, char **argv)
 		return cli_usage_error(&cli_cmd_groups, "unexpected argument '%s'", argv[optind]);
 	ret = cli_inventory_scan(root, &inv);
 	if (ret)
-		return cli_fail(&cli_cmd_groups, "cannot read %s: %s", root, strerror(-ret));
+		return cli_fail_json(&cli_cmd_groups, json, "cannot read %s: %s", root, strerror(-ret));
+	ret = groups_check_present(&inv, &filter, root, json);
+	if (ret >= 0) {
+		inventory_free(&inv);
+		return ret;
+	}
 	if (json)
 		print_json(&inv, &filter);
 	else

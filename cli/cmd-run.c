@@ -16,14 +16,16 @@
 #include "memory-map.h"
 #include "pci.h"
 #include "platform.h"
+#include "run-check.h"
 #include "uart-8250.h"
 #include "ucall.h"
 #include "vcpu.h"
 #include "vm.h"
 
-#define RUN_EXIT_RESET   3
-#define LINUX_MIN_RAM    (32ULL << 20)
-#define MAX_DEVICES      16
+#define RUN_EXIT_RESET    3
+#define LINUX_MIN_RAM     (32ULL << 20)
+#define RUN_MAX_RAM       (8ULL << 40) /* KVM maps at most 2^31 - 1 pages in one memory slot */
+#define RUN_MAX_TIMEOUT_S 86400
 
 static const char usage[] =
 	"usage: iovirt run --kernel FILE [--initrd FILE] [--cmdline STRING] [OPTIONS]\n"
@@ -41,7 +43,7 @@ static const char usage[] =
 	"  --initrd FILE     initial ramdisk\n"
 	"  --cmdline STRING  kernel command line (default: console=ttyS0)\n"
 	"  --guest IMAGE     a guest image (ELF) instead of a kernel\n"
-	"  --mem SIZE        guest RAM, a multiple of 2 MiB: 512M, 2G, ... (default 512M)\n"
+	"  --mem SIZE        guest RAM, a multiple of 2 MiB up to 8T: 512M, 2G, ... (default 512M)\n"
 	"  --cpus N          vCPUs, 1-64 (default 1)\n"
 	"  --hugetlb         back guest RAM with 2 MiB huge pages\n"
 	"  --device NAME     add a PCI device (pci-testdev); may be repeated\n"
@@ -53,17 +55,7 @@ static const char usage[] =
 	"Exit status: 0 the guest powered off (or a guest image finished with status 0);\n"
 	"1 a guest crash (triple fault, KVM internal error, failed guest assertion),\n"
 	"a timeout or a setup error; 2 a usage error; 3 the guest asked for a reset\n"
-	"(reboot).\n";
-
-struct run_opts {
-	const char *kernel, *initrd, *cmdline, *guest, *console;
-	const char *devices[MAX_DEVICES];
-	unsigned n_devices;
-	uint64_t mem;
-	unsigned cpus;
-	unsigned timeout_s;
-	bool hugetlb, stats;
-};
+	"(reboot). Every input is checked before /dev/kvm or the console file is opened.\n";
 
 struct run_state {
 	struct timespec t0;
@@ -79,129 +71,121 @@ static double ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
+/* ---- options: one row per option, one setter per row ---- */
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || v == 0)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	if (*end || v > (1ULL << 46))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+/* Store an option's argument (NULL for a flag) in o; -1 to go on, or an exit code. */
+typedef int (*run_opt_set_fn)(struct run_opts *o, const char *arg);
 
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_GUEST, OPT_MEM, OPT_CPUS, OPT_HUGETLB,
-       OPT_DEVICE, OPT_CONSOLE, OPT_TIMEOUT, OPT_STATS };
-
-static const struct option run_options[] = {
-	{ "kernel", required_argument, NULL, OPT_KERNEL },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "guest", required_argument, NULL, OPT_GUEST },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "cpus", required_argument, NULL, OPT_CPUS },
-	{ "hugetlb", no_argument, NULL, OPT_HUGETLB },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "console", required_argument, NULL, OPT_CONSOLE },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+struct run_option {
+	const char *name;
+	int has_arg;        /* required_argument or no_argument */
+	run_opt_set_fn set;
 };
 
-/* One option; returns -1 to go on, or an exit code. */
-static int run_parse_one(int c, struct run_opts *o)
+static int set_kernel(struct run_opts *o, const char *a) { o->kernel = a; return -1; }
+static int set_initrd(struct run_opts *o, const char *a) { o->initrd = a; return -1; }
+static int set_cmdline(struct run_opts *o, const char *a) { o->cmdline = a; return -1; }
+static int set_guest(struct run_opts *o, const char *a) { o->guest = a; return -1; }
+static int set_console(struct run_opts *o, const char *a) { o->console = a; return -1; }
+static int set_hugetlb(struct run_opts *o, const char *a) { o->hugetlb = true; return -1; }
+static int set_stats(struct run_opts *o, const char *a) { o->stats = true; return -1; }
+
+static int set_mem(struct run_opts *o, const char *a)
 {
-	switch (c) {
-	case OPT_KERNEL: o->kernel = optarg; break;
-	case OPT_INITRD: o->initrd = optarg; break;
-	case OPT_CMDLINE: o->cmdline = optarg; break;
-	case OPT_GUEST: o->guest = optarg; break;
-	case OPT_CONSOLE: o->console = optarg; break;
-	case OPT_HUGETLB: o->hugetlb = true; break;
-	case OPT_STATS: o->stats = true; break;
-	case OPT_MEM:
-		if (parse_size(optarg, &o->mem) || o->mem % (2 * MiB))
-			return cli_usage_error(&cli_cmd_run, "--mem %s: expected a multiple of 2 MiB "
-					       "such as 512M or 2G", optarg);
-		break;
-	case OPT_CPUS:
-		if (parse_uint(optarg, 1, VM_MAX_VCPUS, &o->cpus))
-			return cli_usage_error(&cli_cmd_run, "--cpus %s: expected 1 to %d", optarg,
-					       VM_MAX_VCPUS);
-		break;
-	case OPT_TIMEOUT:
-		if (parse_uint(optarg, 1, 86400, &o->timeout_s))
-			return cli_usage_error(&cli_cmd_run, "--timeout %s: expected 1 to 86400 seconds",
-					       optarg);
-		break;
-	case OPT_DEVICE:
-		if (!pci_device_type_find(optarg))
-			return cli_usage_error(&cli_cmd_run, "--device %s: unknown device", optarg);
-		if (o->n_devices == MAX_DEVICES)
-			return cli_usage_error(&cli_cmd_run, "at most %d --device options", MAX_DEVICES);
-		o->devices[o->n_devices++] = optarg;
-		break;
-	case 'h':
-		cli_print_usage(&cli_cmd_run);
-		return CLI_EXIT_OK;
-	default:
-		return cli_usage_error(&cli_cmd_run, "unexpected option");
-	}
+	int ret = cli_arg_size(&cli_cmd_run, "--mem", a, VM_MIN_RAM, RUN_MAX_RAM, &o->mem);
+
+	if (ret < 0 && o->mem % (2 * MiB))
+		return cli_usage_error(&cli_cmd_run, "--mem %s: not a multiple of 2 MiB (such as 512M "
+				       "or 2G)", a);
+	return ret;
+}
+
+static int set_cpus(struct run_opts *o, const char *a)
+{
+	return cli_arg_uint(&cli_cmd_run, "--cpus", a, 1, VM_MAX_VCPUS, &o->cpus);
+}
+
+static int set_timeout(struct run_opts *o, const char *a)
+{
+	return cli_arg_uint(&cli_cmd_run, "--timeout", a, 1, RUN_MAX_TIMEOUT_S, &o->timeout_s);
+}
+
+static int set_device(struct run_opts *o, const char *a)
+{
+	if (!pci_device_type_find(a))
+		return cli_usage_error(&cli_cmd_run, "--device %s: unknown device", a);
+	if (o->n_devices == RUN_MAX_DEVICES)
+		return cli_usage_error(&cli_cmd_run, "at most %d --device options", RUN_MAX_DEVICES);
+	o->devices[o->n_devices++] = a;
+	return -1;
+}
+
+static int set_help(struct run_opts *o, const char *a)
+{
+	cli_print_usage(&cli_cmd_run);
+	return CLI_EXIT_OK;
+}
+
+static const struct run_option run_options[] = {
+	{ "kernel", required_argument, set_kernel },
+	{ "initrd", required_argument, set_initrd },
+	{ "cmdline", required_argument, set_cmdline },
+	{ "guest", required_argument, set_guest },
+	{ "mem", required_argument, set_mem },
+	{ "cpus", required_argument, set_cpus },
+	{ "hugetlb", no_argument, set_hugetlb },
+	{ "device", required_argument, set_device },
+	{ "console", required_argument, set_console },
+	{ "timeout", required_argument, set_timeout },
+	{ "stats", no_argument, set_stats },
+	{ "help", no_argument, set_help },
+};
+
+#define RUN_OPT_BASE 256 /* getopt value of run_options[i]: RUN_OPT_BASE + i */
+
+static void run_getopt_table(struct option *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(run_options); i++)
+		out[i] = (struct option){ run_options[i].name, run_options[i].has_arg, NULL,
+					  RUN_OPT_BASE + (int)i };
+	out[ARRAY_SIZE(run_options)] = (struct option){ 0 };
+}
+
+/* Combinations of options; -1 when they make sense together. */
+static int run_parse_check(const struct run_opts *o)
+{
+	if (!o->kernel == !o->guest)
+		return cli_usage_error(&cli_cmd_run, "give exactly one of --kernel or --guest");
+	if (o->guest && o->initrd)
+		return cli_usage_error(&cli_cmd_run, "--initrd goes with --kernel, not --guest");
+	if (o->kernel && o->mem < LINUX_MIN_RAM)
+		return cli_usage_error(&cli_cmd_run, "--mem: a Linux guest needs at least %llu MiB",
+				       (unsigned long long)(LINUX_MIN_RAM >> 20));
 	return -1;
 }
 
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
+	struct option longopts[ARRAY_SIZE(run_options) + 1];
 	int c, ret;
 
 	*o = (struct run_opts){ .mem = 512 * MiB, .cpus = 1, .cmdline = "console=ttyS0" };
-	while ((c = getopt_long(argc, argv, "h", run_options, NULL)) != -1) {
-		if (c == '?')
+	run_getopt_table(longopts);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == ':')
+			return cli_usage_error(&cli_cmd_run, "%s needs a value", argv[optind - 1]);
+		if (c == 'h')
+			c = RUN_OPT_BASE + (int)ARRAY_SIZE(run_options) - 1;
+		if (c < RUN_OPT_BASE || c >= RUN_OPT_BASE + (int)ARRAY_SIZE(run_options))
 			return cli_usage_error(&cli_cmd_run, "bad option '%s'", argv[optind - 1]);
-		ret = run_parse_one(c, o);
+		ret = run_options[c - RUN_OPT_BASE].set(o, optarg);
 		if (ret >= 0)
 			return ret;
 	}
 	if (optind < argc)
 		return cli_usage_error(&cli_cmd_run, "unexpected argument '%s'", argv[optind]);
-	if (!o->kernel == !o->guest)
-		return cli_usage_error(&cli_cmd_run, "give exactly one of --kernel or --guest");
-	if (o->guest && o->initrd)
-		return cli_usage_error(&cli_cmd_run, "--initrd goes with --kernel, not --guest");
-	if (o->mem < VM_MIN_RAM)
-		return cli_usage_error(&cli_cmd_run, "--mem: at least %llu MiB",
-				       (unsigned long long)(VM_MIN_RAM >> 20));
-	if (o->kernel && o->mem < LINUX_MIN_RAM)
-		return cli_usage_error(&cli_cmd_run, "--mem: a Linux guest needs at least %llu MiB",
-				       (unsigned long long)(LINUX_MIN_RAM >> 20));
-	return -1;
+	return run_parse_check(o);
 }
 
 static int run_vm_error(int err, const struct run_opts *o)
@@ -219,39 +203,19 @@ static int run_vm_error(int err, const struct run_opts *o)
 	return cli_fail(&cli_cmd_run, "cannot create the VM: %s", strerror(-err));
 }
 
-static int run_load_error(int err, const char *what, const char *path, const struct run_opts *o)
-{
-	switch (err) {
-	case -ENOEXEC:
-		return cli_fail(&cli_cmd_run, "%s: not a %s", path, o->guest ?
-				"guest image (static x86-64 ELF executable loaded at or above 1 MiB)" :
-				"Linux kernel (bzImage with the 64-bit boot protocol, or vmlinux ELF)");
-	case -ENOMEM:
-	case -EFAULT:
-		return cli_fail(&cli_cmd_run, "%s does not fit in %llu MiB of guest RAM: use a larger "
-				"--mem", path, (unsigned long long)(o->mem >> 20));
-	case -E2BIG:
-		return cli_fail(&cli_cmd_run, "the %s is too large (command line longer than the "
-				"kernel accepts, or a file larger than RAM)", what);
-	default:
-		return cli_fail(&cli_cmd_run, "cannot load %s %s: %s", what, path, strerror(-err));
-	}
-}
-
+/* Load the guest into vm; -1 on success or an exit code. */
 static int run_boot(struct vm *vm, const struct run_opts *o)
 {
+	enum linux_boot_input fault = LINUX_INPUT_NONE;
 	struct linux_boot_cfg cfg = { .kernel_path = o->kernel, .initrd_path = o->initrd,
-				      .cmdline = o->cmdline };
+				      .cmdline = o->cmdline, .fault = &fault };
 	int ret;
 
-	if (o->guest) {
+	if (o->guest)
 		ret = guest_image_boot(vm, o->guest);
-		return ret ? run_load_error(ret, "guest image", o->guest, o) : -1;
-	}
-	ret = platform_boot_linux(vm, &cfg);
-	if (ret && o->initrd && access(o->initrd, R_OK))
-		return run_load_error(ret, "initrd", o->initrd, o);
-	return ret ? run_load_error(ret, "kernel", o->kernel, o) : -1;
+	else
+		ret = platform_boot_linux(vm, &cfg);
+	return ret ? run_load_error(ret, fault, o) : -1;
 }
 
 static int run_devices(struct vm *vm, struct platform *plat, const struct run_opts *o)
@@ -353,6 +317,23 @@ static int run_open_console(const struct run_opts *o)
 	return open(o->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
+/* The VM with its guest loaded, then the console and devices; -1 when it can run. */
+static int run_setup(struct vm *vm, struct platform *plat, const struct run_opts *o, int *console)
+{
+	int ret = run_boot(vm, o);
+
+	if (ret >= 0)
+		return ret;
+	*console = run_open_console(o);
+	if (*console < 0)
+		return cli_fail(&cli_cmd_run, "cannot open %s: %s",
+				o->console ? o->console : "standard output", strerror(errno));
+	ret = platform_attach(vm, *console, plat);
+	if (ret)
+		return cli_fail(&cli_cmd_run, "cannot set up the platform devices: %s", strerror(-ret));
+	return run_devices(vm, plat, o);
+}
+
 static int run_main(int argc, char **argv)
 {
 	struct run_state st = { .first_ucall_ms = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -360,28 +341,19 @@ static int run_main(int argc, char **argv)
 	struct platform plat;
 	struct run_opts o;
 	struct vm vm;
-	int ret, console;
+	int ret, console = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &st.t0);
 	ret = run_parse(argc, argv, &o);
+	if (ret < 0)
+		ret = run_check_inputs(&o);
 	if (ret >= 0)
 		return ret;
-	console = run_open_console(&o);
-	if (console < 0)
-		return cli_fail(&cli_cmd_run, "cannot open %s: %s", o.console, strerror(errno));
 	cfg = (struct vm_config){ .ram_size = o.mem, .ncpus = o.cpus, .hugetlb = o.hugetlb };
 	ret = vm_create(&vm, &cfg);
-	if (ret) {
-		close(console);
-		return run_vm_error(ret, &o);
-	}
-	ret = platform_attach(&vm, console, &plat);
 	if (ret)
-		ret = cli_fail(&cli_cmd_run, "cannot set up the platform devices: %s", strerror(-ret));
-	else
-		ret = run_devices(&vm, &plat, &o);
-	if (ret < 0)
-		ret = run_boot(&vm, &o);
+		return run_vm_error(ret, &o);
+	ret = run_setup(&vm, &plat, &o, &console);
 	if (ret < 0) {
 		vm.ucall_fn = run_ucall;
 		vm.ucall_opaque = &st;
@@ -393,7 +365,8 @@ static int run_main(int argc, char **argv)
 			run_exit_code(&vm, ret);
 	}
 	vm_destroy(&vm);
-	close(console);
+	if (console >= 0)
+		close(console);
 	return ret;
 }
 

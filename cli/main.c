@@ -1,4 +1,5 @@
 /* iovirt: the command table and the top-level dispatcher. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,7 +91,27 @@ static int cmd_help(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/*
+ * Output that cannot be written is a failure: flush and close stdout, and
+ * turn a write error (a full disk, /dev/full) into exit 1 with a message.
+ */
+static int finish_output(const char *name, int ret)
+{
+	bool bad = ferror(stdout) != 0;
+	int err = 0;
+
+	if (fflush(stdout))
+		err = errno;
+	if (fclose(stdout) && !err)
+		err = errno;
+	if (!bad && !err)
+		return ret;
+	fprintf(stderr, "iovirt%s%s: cannot write the output: %s\n", name ? " " : "", name ? name : "",
+		strerror(err ? err : EIO));
+	return ret == CLI_EXIT_OK ? CLI_EXIT_FAILURE : ret;
+}
+
+static int dispatch(int argc, char **argv)
 {
 	const struct cli_command *cmd;
 
@@ -112,4 +133,11 @@ int main(int argc, char **argv)
 	}
 	optind = 0; /* full getopt reset for the subcommand */
 	return cmd->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 1 && find_command(argv[1]) ? argv[1] : NULL;
+
+	return finish_output(name, dispatch(argc, argv));
 }

@@ -1,8 +1,12 @@
 #include "output.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
+#include "json.h"
 
 #include "host-routes.h"
 
@@ -11,6 +15,54 @@ struct table {
 	size_t width[TABLE_MAX_COLS];
 	char **cells; /* nrows * ncols, row 0 holds the headers */
 };
+
+const char *text_escape(const char *in, char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && used + 5 <= len; p++) {
+		if (*p == '\\')
+			used += (size_t)snprintf(out + used, len - used, "\\\\");
+		else if (*p < 0x20 || *p == 0x7f)
+			used += (size_t)snprintf(out + used, len - used, "\\x%02x", *p);
+		else
+			out[used++] = (char)*p;
+	}
+	out[used] = '\0';
+	return out;
+}
+
+void text_print(FILE *out, const char *fmt, ...)
+{
+	char raw[4 * REASON_LEN], esc[16 * REASON_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	fputs(text_escape(raw, esc, sizeof(esc)), out);
+	fputc('\n', out);
+}
+
+int cli_fail_json(const struct cli_command *cmd, bool json, const char *fmt, ...)
+{
+	char msg[1024];
+	struct json_writer w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json) {
+		json_init(&w, stdout);
+		json_begin_object(&w);
+		json_kv_string(&w, "error", msg);
+		json_kv_int(&w, "exit_code", CLI_EXIT_FAILURE);
+		json_end_object(&w);
+		json_finish(&w);
+	}
+	return cli_fail(cmd, "%s", msg);
+}
 
 struct table *table_new(size_t ncols, const char *const *headers)
 {
@@ -38,8 +90,10 @@ int table_add_row(struct table *t, const char *const *cells)
 	t->cells = v;
 	v += t->nrows * t->ncols;
 	for (size_t c = 0; c < t->ncols; c++) {
-		const char *s = cells[c] && cells[c][0] ? cells[c] : "-";
+		const char *raw = cells[c] && cells[c][0] ? cells[c] : "-";
+		char s[TABLE_CELL_MAX];
 
+		text_escape(raw, s, sizeof(s));
 		v[c] = strdup(s);
 		if (!v[c]) {
 			while (c--)

@@ -48,6 +48,14 @@ static int add_member(const char *name, void *opaque)
 	m = &v[g->n_members++];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	if (!pci && (sysfs_path(path, sizeof(path), ctx->dir, "%s", name) || !sysfs_exists(path))) {
+		/* a link to a device the tree does not hold: nothing says it is free */
+		snprintf(m->driver, sizeof(m->driver), "(absent)");
+		inventory_note(ctx->inv->anomalies, sizeof(ctx->inv->anomalies),
+			       "iommu_groups/%d lists %s, which does not exist", g->id, name);
+		m->allowed = false;
+		return 0;
+	}
 	if (pci) {
 		snprintf(m->driver, sizeof(m->driver), "%s", pci->driver);
 		m->class = pci->class;
@@ -72,8 +80,11 @@ static int add_group(const char *name, void *opaque)
 	long id = strtol(name, &end, 10);
 	int ret;
 
-	if (*end || end == name || id < 0 || id > INT_MAX)
-		return 0; /* not a group directory */
+	if (*end || end == name || name[0] < '0' || name[0] > '9' || id > INT_MAX) {
+		inventory_note(inv->anomalies, sizeof(inv->anomalies),
+			       "kernel/iommu_groups/%s skipped: not a group number", name);
+		return 0;
+	}
 	v = realloc(inv->groups, (inv->n_groups + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -82,11 +93,19 @@ static int add_group(const char *name, void *opaque)
 	memset(g, 0, sizeof(*g));
 	g->id = (int)id;
 	ctx->group = g;
-	if (sysfs_path(ctx->dir, sizeof(ctx->dir), ctx->root, "kernel/iommu_groups/%s/devices", name))
-		return 0;
-	ret = sysfs_for_each_entry(ctx->dir, add_member, ctx);
-	if (ret && ret != -ENOENT)
+	ret = sysfs_path(ctx->dir, sizeof(ctx->dir), ctx->root, "kernel/iommu_groups/%s/devices", name);
+	if (!ret)
+		ret = sysfs_for_each_entry(ctx->dir, add_member, ctx);
+	if (ret == -ENOMEM)
 		return ret;
+	if (ret) {
+		g->members_unreadable = true;
+		snprintf(g->reason, sizeof(g->reason), "its member list cannot be read (%s), so "
+			 "nothing shows that every member is free", strerror(-ret));
+		inventory_note(inv->anomalies, sizeof(inv->anomalies),
+			       "kernel/iommu_groups/%s/devices: %s", name, strerror(-ret));
+		return 0;
+	}
 	g->viable = iommu_group_blockers(inv, g, NULL, g->reason, sizeof(g->reason)) == 0;
 	if (g->viable)
 		snprintf(g->reason, sizeof(g->reason),
@@ -110,9 +129,13 @@ int iommu_groups_scan(const char *root, struct inventory *inv)
 	if (sysfs_path(dir, sizeof(dir), root, "kernel/iommu_groups"))
 		return -ENAMETOOLONG;
 	ret = sysfs_for_each_entry(dir, add_group, &ctx);
-	if (ret && ret != -ENOENT)
+	if (ret == -ENOMEM)
 		return ret;
-	qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
+	if (ret && ret != -ENOENT) /* no group can be trusted: every device is then not assignable */
+		inventory_note(inv->anomalies, sizeof(inv->anomalies), "kernel/iommu_groups: %s",
+			       strerror(-ret));
+	if (inv->n_groups) /* groups is NULL when there are none, and qsort wants a valid pointer */
+		qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
 	inv->has_iommu = inv->n_groups > 0;
 	return 0;
 }
@@ -132,8 +155,12 @@ size_t iommu_group_blockers(const struct inventory *inv, const struct iommu_grou
 		if (m->allowed || (except && !strcmp(m->name, except)))
 			continue;
 		count++;
-		n = snprintf(buf + used, len - used, "%s%s (%s) is bound to %s, a host driver",
-			     used ? "; " : "", m->name, what, m->driver);
+		if (!strcmp(m->driver, "(absent)"))
+			n = snprintf(buf + used, len - used, "%s%s is listed but absent from sysfs",
+				     used ? "; " : "", m->name);
+		else
+			n = snprintf(buf + used, len - used, "%s%s (%s) is bound to %s, a host driver",
+				     used ? "; " : "", m->name, what, m->driver);
 		if (n > 0 && (size_t)n < len - used)
 			used += (size_t)n;
 	}

@@ -76,9 +76,17 @@ void passthrough_verdict(const struct inventory *inv, struct pci_dev_info *d)
 	else if (nif)
 		set(d, PT_CARRIES_ROUTE, "%s carries the host route %s; handing it over would break it",
 		    nif->name, nif->route);
+	else if (d->group_conflict)
+		set(d, PT_GROUP_NOT_VIABLE, "sysfs places it in more than one IOMMU group (%s), so no "
+		    "group can be trusted to isolate it", d->anomalies);
+	else if (g->members_unreadable)
+		set(d, PT_GROUP_NOT_VIABLE, "IOMMU group %d is not viable: %s", g->id, g->reason);
 	else if (iommu_group_blockers(inv, g, d->bdf, blockers, sizeof(blockers)))
 		set(d, PT_GROUP_NOT_VIABLE, "IOMMU group %d is not viable: %s; unbind it or assign the whole "
 		    "group", g->id, blockers);
+	else if (d->is_pf && d->sriov_unsure && !d->sriov_numvfs && !driver_is_vfio(d->driver))
+		set(d, PT_VFS_ACTIVE, "sysfs does not say how many VFs are enabled (%s); taking the PF "
+		    "from %s may destroy them", d->anomalies, driver_or_none(d));
 	else if (d->is_pf && d->sriov_numvfs > 0 && !driver_is_vfio(d->driver))
 		set(d, PT_VFS_ACTIVE, "%d VFs are enabled; taking the PF from %s destroys them (set "
 		    "sriov_numvfs to 0 first, or assign the VFs)", d->sriov_numvfs, driver_or_none(d));

@@ -65,12 +65,15 @@ struct pci_dev_info {
 	char modules[PCI_NAME_LEN];       /* modules matching its modalias, comma separated */
 	bool modules_known;               /* false when no module index could be read */
 	int iommu_group;                  /* -1 when in none */
+	bool group_conflict;              /* another group also lists it: never assignable */
 	int numa_node;                    /* -1 when unknown */
 
-	/* SR-IOV */
+	/* SR-IOV: the most cautious reading of sriov_totalvfs, sriov_numvfs and the virtfnN links */
 	bool is_pf;
-	int sriov_totalvfs, sriov_numvfs;
-	char (*vfs)[PCI_BDF_STRLEN];      /* a PF's VFs, in VF index order */
+	int sriov_totalvfs;               /* -1 when sysfs gives no usable value */
+	int sriov_numvfs;                 /* enabled VFs: the larger of sriov_numvfs and the links */
+	bool sriov_unsure;                /* sriov_numvfs unusable: VFs may be enabled */
+	char (*vfs)[PCI_BDF_STRLEN];      /* a PF's VFs (its virtfnN links), in VF index order */
 	size_t n_vfs;
 	char pf[PCI_BDF_STRLEN];          /* a VF's PF; "" if not a VF */
 
@@ -79,6 +82,7 @@ struct pci_dev_info {
 
 	enum pt_verdict verdict;
 	char reason[REASON_LEN];
+	char anomalies[REASON_LEN];       /* inconsistent or malformed sysfs facts, "; "-joined; "" if none */
 };
 
 struct iommu_member {
@@ -91,6 +95,7 @@ struct iommu_member {
 struct iommu_group_info {
 	int id;
 	struct iommu_member *members;    /* in name order */
+	bool members_unreadable;         /* the member list could not be read: never viable */
 	size_t n_members;
 	bool viable;
 	char reason[REASON_LEN];         /* why it is or is not viable */
@@ -110,12 +115,16 @@ struct inventory {
 	size_t n_devs;
 	struct iommu_group_info *groups;  /* sorted by id */
 	size_t n_groups;
+	char anomalies[REASON_LEN];       /* entries of the tree that were skipped, and why; "" if none */
 };
 
 /*
  * Scan every PCI device and IOMMU group under opts->sysfs_root and compute
- * verdicts. A device whose attributes cannot be read is still listed with
- * what could be read. Returns 0 or -errno (-ENOENT: no PCI bus in that tree);
+ * verdicts. sysfs is treated as hostile: a device whose attributes cannot be
+ * read is still listed with what could be read, malformed or inconsistent
+ * values are noted in its anomalies and read the way that makes its verdict
+ * the most cautious, and entries that are not device or group directories
+ * are skipped and noted in inv->anomalies; none of these aborts the scan. Returns 0 or -errno (-ENOENT: no PCI bus in that tree);
  * the caller frees *inv with inventory_free.
  */
 int inventory_scan(const struct inventory_opts *opts, struct inventory *inv) __must_check;
@@ -129,5 +138,8 @@ const struct iommu_group_info *inventory_find_group(const struct inventory *inv,
  * "dddd:bb:dd.f". -EINVAL when it is not one.
  */
 int pci_bdf_parse(const char *in, char out[PCI_BDF_STRLEN]) __must_check;
+
+/* Append a note to the "; "-joined list in buf[0..len), truncating when full. */
+void inventory_note(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
 
 #endif

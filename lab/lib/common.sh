@@ -24,7 +24,7 @@ lab_have() {
 }
 
 lab_pkg_installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]
 }
 
 # Installs the Debian packages given when missing; returns non-zero when apt cannot.
@@ -49,7 +49,9 @@ lab_tools_ensure() {
 	for t in qemu-system-x86_64 cpio xz gzip timeout; do
 		lab_have "$t" || lab_skip "$t is missing and could not be installed with apt-get"
 	done
-	if [ ! -x /bin/busybox ] || ! /bin/busybox --list | grep -qx modprobe; then
+	# No pipe into grep -q: under pipefail, busybox killed by SIGPIPE when grep
+	# stops early would read as a missing busybox.
+	if [ ! -x /bin/busybox ] || ! grep -qx modprobe <<<"$(/bin/busybox --list)"; then
 		lab_skip "busybox-static is missing and could not be installed"
 	fi
 	ldd /bin/busybox >/dev/null 2>&1 &&

@@ -11,7 +11,7 @@ LAB_CACHE=${IOVIRT_LAB_CACHE:-/var/cache/iovirt-lab}
 # Prints the package name linux-image-amd64 depends on, or nothing.
 lab_kernel_pkg_lookup() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+		awk '!found && $1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; found = 1 }'
 }
 
 lab_kernel_pkg_resolve() {
@@ -35,7 +35,7 @@ lab_kernel_cached_any() {
 # (magic FD 37 7A 58 5A 00); --single-stream ignores what follows it.
 lab_vmlinux_extract() {
 	local off
-	off=$(LC_ALL=C grep -obUaP '\xFD7zXZ\x00' "$1" | head -n 1 | cut -d: -f1)
+	off=$(LC_ALL=C grep -obUaP '\xFD7zXZ\x00' "$1" | cut -d: -f1 | sed -n 1p)
 	[ -n "$off" ] || { lab_log "$1: no xz payload"; return 1; }
 	# tail may die of SIGPIPE once xz has its stream: only xz's status counts.
 	tail -c +"$((off + 1))" "$1" | xz -dc --single-stream >"$2"
@@ -58,7 +58,7 @@ lab_kernel_unpack() {
 	mkdir -p "$dir/dl"
 	lab_kernel_download "$pkg" "$dir/dl" || return 2
 	deb=$(ls "$dir"/dl/*.deb) && dpkg -x "$deb" "$dir/pkg" || return 1
-	release=$(find "$dir/pkg/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | head -n 1)
+	release=$(find "$dir/pkg/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sed -n 1p)
 	[ -n "$release" ] && [ -f "$dir/pkg/boot/vmlinuz-$release" ] || return 1
 	mv "$dir/pkg/boot/vmlinuz-$release" "$dir/vmlinuz"
 	mkdir -p "$dir/modules/lib/modules"

@@ -17,7 +17,7 @@ lab_project_build() {
 		{ tail -n 40 "$dir.compile.log" >&2; lab_die "building iovirt in $dir failed (log: $dir.compile.log)"; }
 	LAB_IOVIRT=$dir/cli/iovirt
 	[ -x "$LAB_IOVIRT" ] || lab_die "no iovirt binary in $dir"
-	if ldd "$LAB_IOVIRT" | grep -q -E 'libasan|libubsan'; then
+	if grep -q -E 'libasan|libubsan' <<<"$(ldd "$LAB_IOVIRT")"; then
 		lab_die "$LAB_IOVIRT links a sanitizer runtime"
 	fi
 	lab_log "iovirt built in $dir ($(lab_elapsed "$t0") s)"

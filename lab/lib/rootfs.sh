@@ -31,7 +31,7 @@ lab_rootfs_add_binary() {
 # dependencies first, from the modules.dep that busybox depmod wrote.
 lab_modules_closure() {
 	local moddir=$1 name=$2 line dep
-	line=$(grep -E "(^|/)${name}\.ko:" "$moddir/modules.dep" | head -n 1)
+	line=$(grep -m 1 -E "(^|/)${name}\.ko:" "$moddir/modules.dep")
 	[ -n "$line" ] || { lab_log "module $name not found in $moddir"; return 1; }
 	for dep in $(printf '%s\n' "${line#*:}" | tr ' ' '\n' | tac); do
 		printf '%s\n' "$dep"

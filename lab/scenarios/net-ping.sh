@@ -36,7 +36,7 @@ netifs_present() {
 }
 
 link_up() {
-	$IP -n "$1" -o link show | grep -v ' lo:' | grep -q LOWER_UP
+	$IP -n "$1" -o link show | grep -v ' lo:' | grep LOWER_UP >/dev/null
 }
 
 ping_from() {

@@ -2,7 +2,7 @@
 # 0 removes them; more than sriov_totalvfs is refused.
 . /lab/lib.sh
 
-PF=$(lab_pci_find 0x1b36 0x0010 | head -n 1)
+PF=$(lab_pci_find 0x1b36 0x0010 | sed -n 1p)
 
 set_numvfs() {
 	echo "$1" >"$PF/sriov_numvfs"

@@ -26,7 +26,7 @@ lab_check "driver_override=vfio-pci and drivers_probe" rebind vfio-pci
 lab_check "vfio-pci now drives $BDF" lab_pci_driver_is "$DEV" vfio-pci
 lab_check "/dev/vfio/$group appears and opens" lab_wait 5 vfio_node_opens "$group"
 iovirt devices --bdf "$BDF" | sed 's/^/  /'
-lab_check "iovirt devices calls it vfio-bound" sh -c "iovirt devices --bdf $BDF --json | grep -q '\"verdict\": \"vfio-bound\"'"
+lab_check "iovirt devices calls it vfio-bound" sh -c "iovirt devices --bdf $BDF --json | grep '\"verdict\": \"vfio-bound\"' >/dev/null"
 lab_check "clearing driver_override and reprobing" rebind ""
 lab_check "e1000e drives $BDF again" lab_wait 10 lab_pci_driver_is "$DEV" e1000e
 lab_check "its network interface is back" lab_wait 10 netif_back

@@ -11,9 +11,9 @@ check() { # check NAME EXPECTED_STATUS PATTERN -- CMD...
 	out=$("$@" 2>&1); status=$?
 	checks=$((checks + 1))
 	if [ "$status" -ne "$want" ]; then
-		echo "FAIL $name: exit $status, want $want"; echo "$out" | head -20; failures=$((failures + 1))
+		echo "FAIL $name: exit $status, want $want"; head -20 <<<"$out"; failures=$((failures + 1))
 	elif ! grep -q -E -- "$pattern" <<<"$out"; then
-		echo "FAIL $name: output lacks /$pattern/"; echo "$out" | head -20; failures=$((failures + 1))
+		echo "FAIL $name: output lacks /$pattern/"; head -20 <<<"$out"; failures=$((failures + 1))
 	else
 		echo "ok   $name"
 	fi

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -673,6 +674,58 @@ static void test_files(void **state)
 	vm_free(&vm);
 }
 
+/* A failed load names the input at fault: kernel, initrd or command line. */
+static void test_fault_names_the_input(void **state)
+{
+	enum linux_boot_input fault = LINUX_INPUT_NONE;
+	struct linux_boot_cfg cfg = { .ram_size = 64 * MiB, .fault = &fault };
+	struct linux_boot_entry e;
+	char cmd[200], *kpath, *ipath;
+	struct vm vm;
+	struct bz bz;
+
+	vm_init(&vm, 64 * MiB);
+	bz_make(&bz, SETUP_SECTS, PAYLOAD_LEN);
+	bz.h->cmdline_size = 100;
+	memset(cmd, 'a', sizeof(cmd) - 1);
+	cmd[sizeof(cmd) - 1] = 0;
+	cfg.cmdline = cmd;
+	assert_int_equal(linux_boot_load_image(&vm.mem, &cfg, bz.buf, bz.len, NULL, 0, &e), -E2BIG);
+	assert_int_equal(fault, LINUX_INPUT_CMDLINE);
+	cfg.cmdline = NULL;
+	assert_int_equal(linux_boot_load_image(&vm.mem, &cfg, "junk", 4, NULL, 0, &e), -ENOEXEC);
+	assert_int_equal(fault, LINUX_INPUT_KERNEL);
+	bz.h->init_size = 12 * MiB;
+	assert_int_equal(linux_boot_load_image(&vm.mem, &cfg, bz.buf, bz.len, vm.low, 40 * MiB, &e),
+			 -ENOMEM);
+	assert_int_equal(fault, LINUX_INPUT_INITRD);
+	assert_int_equal(linux_boot_load_image(&vm.mem, &cfg, bz.buf, bz.len, NULL, 0, &e), 0);
+	assert_int_equal(fault, LINUX_INPUT_NONE);
+	/* files: a directory as initrd is the initrd's fault, never the kernel's */
+	kpath = tmp_write(bz.buf, bz.len);
+	ipath = tmp_write("x", 1);
+	cfg.kernel_path = kpath;
+	cfg.initrd_path = "/tmp";
+	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -EINVAL);
+	assert_int_equal(fault, LINUX_INPUT_INITRD);
+	cfg.initrd_path = ipath;
+	cfg.kernel_path = "/nonexistent/kernel";
+	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -ENOENT);
+	assert_int_equal(fault, LINUX_INPUT_KERNEL);
+	/* a FIFO is refused without being opened: this would block otherwise */
+	unlink(ipath);
+	assert_int_equal(mkfifo(ipath, 0600), 0);
+	cfg.kernel_path = kpath;
+	assert_int_equal(linux_boot_load(&vm.mem, &cfg, &e), -EINVAL);
+	assert_int_equal(fault, LINUX_INPUT_INITRD);
+	unlink(kpath);
+	unlink(ipath);
+	free(kpath);
+	free(ipath);
+	free(bz.buf);
+	vm_free(&vm);
+}
+
 /* ---- the real Debian kernel (--debian) ---- */
 
 static uint8_t *file_slurp(const char *path, size_t *len)
@@ -799,6 +852,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_not_a_kernel),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_fault_names_the_input),
 	};
 	const struct CMUnitTest debian[] = {
 		cmocka_unit_test(test_debian_bzimage),

@@ -193,15 +193,62 @@ static void test_hostile_sysfs(void **state)
 	assert_string_equal(b->driver, "(unreadable)");
 	assert_int_equal(b->iommu_group, -1);     /* link to a non-numeric group */
 	assert_int_equal(b->verdict, PT_NO_GROUP);
-	/* virtfn7 is past sriov_numvfs and virtfnX is no index: only virtfn0 is kept. */
-	assert_int_equal(b->n_vfs, 1);
+	/* virtfn7 lies past sriov_numvfs but exists: kept, and the mismatch noted; virtfnX is no index. */
+	assert_int_equal(b->n_vfs, 2);
 	assert_string_equal(b->vfs[0], "0000:09:10.0");
+	assert_string_equal(b->vfs[1], "0000:09:10.7");
+	assert_contains(b->anomalies, "virtfnX is not a VF link");
+	assert_contains(b->anomalies, "iommu_group links to 'notanumber'");
+	assert_true(a->sriov_unsure);             /* so its VFs may be enabled */
+	assert_contains(a->anomalies, "sriov_numvfs '-5'");
+	assert_contains(a->anomalies, "class 'not-a-number'");
 	/* A non-PCI group member with a host driver blocks the group. */
 	assert_non_null(g);
 	assert_false(g->viable);
 	assert_contains(g->reason, "platform-dev0 (device) is bound to dw_dmac");
 	assert_int_equal(a->verdict, PT_GROUP_NOT_VIABLE);
 	assert_null(inventory_find_group(&inv, -1));
+	inventory_free(&inv);
+}
+
+/* Malformed SR-IOV counts never make a PF with enabled VFs look free. */
+static void test_hostile_sriov(void **state)
+{
+	struct inventory inv = scan("hostile-sriov", NULL);
+	const struct pci_dev_info *minus_one = dev(&inv, "0000:0a:00.0");
+	const struct pci_dev_info *twenty_digits = dev(&inv, "0000:0b:00.0");
+	const struct pci_dev_info *links_only = dev(&inv, "0000:0b:00.1");
+	const struct iommu_group_info *g70 = inventory_find_group(&inv, 70);
+
+	assert_int_equal(minus_one->verdict, PT_VFS_ACTIVE);
+	assert_int_equal(minus_one->sriov_totalvfs, -1);
+	assert_int_equal(minus_one->sriov_numvfs, 2);
+	assert_int_equal(minus_one->n_vfs, 2);
+	assert_contains(minus_one->anomalies, "sriov_totalvfs '-1'");
+	assert_int_equal(twenty_digits->verdict, PT_VFS_ACTIVE);
+	assert_contains(twenty_digits->anomalies, "sriov_totalvfs '18446744073709551616'");
+	assert_contains(twenty_digits->anomalies, "VF link to 0000:0b:10.0, which is not a PCI device");
+	/* sriov_numvfs says 0, a virtfn link says 1: the larger count wins */
+	assert_int_equal(links_only->sriov_numvfs, 1);
+	assert_int_equal(links_only->verdict, PT_VFS_ACTIVE);
+	assert_contains(links_only->anomalies, "sriov_numvfs is 0 but 1 virtfn links exist");
+	/* a link to a group the tree lacks, a member that does not exist, an unreadable member list */
+	assert_int_equal(dev(&inv, "0000:0c:00.0")->verdict, PT_NO_GROUP);
+	assert_contains(dev(&inv, "0000:0c:00.0")->anomalies, "group 99");
+	assert_non_null(g70);
+	assert_false(g70->viable);
+	assert_int_equal(dev(&inv, "0000:0e:00.1")->verdict, PT_GROUP_NOT_VIABLE);
+	assert_int_equal(dev(&inv, "0000:0f:00.0")->verdict, PT_GROUP_NOT_VIABLE);
+	assert_true(inventory_find_group(&inv, 71)->members_unreadable);
+	/* entries that are not device or group directories are skipped, and said so */
+	assert_null(inventory_find(&inv, "0000:0d:00.0"));
+	assert_contains(inv.anomalies, "bus/pci/devices/junk skipped");
+	assert_contains(inv.anomalies, "bus/pci/devices/0000:0d:00.0 skipped: not a device directory");
+	assert_contains(inv.anomalies, "kernel/iommu_groups/notagroup skipped");
+	/* two groups list the same device: neither is trusted */
+	assert_true(dev(&inv, "0000:11:00.0")->group_conflict);
+	assert_int_equal(dev(&inv, "0000:11:00.0")->verdict, PT_GROUP_NOT_VIABLE);
+	assert_int_equal(inv.n_devs, 10);
 	inventory_free(&inv);
 }
 
@@ -246,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_routes_unknown_are_not_guessed),
 		cmocka_unit_test(test_vf_of_vfio_pf_needs_token),
 		cmocka_unit_test(test_hostile_sysfs),
+		cmocka_unit_test(test_hostile_sriov),
 		cmocka_unit_test(test_missing_tree),
 		cmocka_unit_test(test_bdf_parse),
 		cmocka_unit_test(test_verdict_names_are_distinct),

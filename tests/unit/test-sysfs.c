@@ -127,6 +127,19 @@ static void test_for_each_entry(void **state)
 	assert_int_equal(sysfs_for_each_entry(at("nodir"), count, &n), -ENOENT);
 }
 
+/* A FIFO planted where an attribute should be reads as junk at once, never blocks. */
+static void test_fifo_never_blocks(void **state)
+{
+	char buf[16];
+	long v;
+
+	assert_int_equal(mkfifo(at("fifo"), 0600), 0);
+	assert_int_equal(sysfs_read_str(at("fifo"), buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(sysfs_read_long(at("fifo"), &v), -EINVAL);
+	unlink(at("fifo"));
+}
+
 static void test_write(void **state)
 {
 	char buf[16];
@@ -146,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_link_name),
 		cmocka_unit_test(test_path_too_long),
 		cmocka_unit_test(test_for_each_entry),
+		cmocka_unit_test(test_fifo_never_blocks),
 		cmocka_unit_test(test_write),
 	};
 

@@ -22,10 +22,10 @@ guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz} # or vmlinux: the ELF extracted
 kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
 skip() { echo "SKIP: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
-[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||
+[ -x /bin/busybox ] && grep -q static <<<"$(file -L /bin/busybox 2>/dev/null)" ||
 	[ -x /bin/busybox ] || skip "busybox-static is not installed"
 [ -n "$kdir" ] && [ -r "$kdir/vmlinuz" ] || skip "no lab kernel (set IOVIRT_LAB_KERNEL_DIR)"
-mods=$(find "$kdir/modules" -path '*/kernel/arch/x86/kvm' -type d 2>/dev/null | head -1)
+mods=$(find "$kdir/modules" -path '*/kernel/arch/x86/kvm' -type d 2>/dev/null | sed -n 1p)
 [ -n "$mods" ] || skip "no kvm modules under $kdir/modules"
 kroot=${mods%/arch/x86/kvm}
 

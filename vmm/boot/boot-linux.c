@@ -10,6 +10,7 @@
 
 #include "bzimage.h"
 #include "e820.h"
+#include "file.h"
 #include "log.h"
 #include "memory-map.h"
 
@@ -384,6 +385,12 @@ static int kernel_load(struct guest_mem *mem, const struct e820_map *map, uint64
 	return -ENOEXEC;
 }
 
+static void fault_set(const struct linux_boot_cfg *cfg, enum linux_boot_input input)
+{
+	if (cfg->fault)
+		*cfg->fault = input;
+}
+
 static int linux_load(struct guest_mem *mem, const struct linux_boot_cfg *cfg,
 		      const uint8_t *kernel, size_t kernel_len, const struct initrd_src *initrd,
 		      struct linux_boot_entry *entry)
@@ -394,6 +401,7 @@ static int linux_load(struct guest_mem *mem, const struct linux_boot_cfg *cfg,
 	int ret;
 
 	memset(entry, 0, sizeof(*entry));
+	fault_set(cfg, LINUX_INPUT_NONE);
 	if (e820_map_build(&map, cfg->ram_size)) {
 		log_err("kernel: %llu bytes of RAM is too little to boot Linux",
 			(unsigned long long)cfg->ram_size);
@@ -403,10 +411,12 @@ static int linux_load(struct guest_mem *mem, const struct linux_boot_cfg *cfg,
 	if (!bp)
 		return -ENOMEM;
 	ret = kernel_load(mem, &map, cfg->ram_size, kernel, kernel_len, bp, &l, entry);
-	if (!ret)
-		ret = cmdline_load(mem, cfg->cmdline, &l, bp);
-	if (!ret)
-		ret = initrd_load(mem, cfg->ram_size, &l, initrd, bp, entry);
+	if (ret)
+		fault_set(cfg, LINUX_INPUT_KERNEL);
+	if (!ret && (ret = cmdline_load(mem, cfg->cmdline, &l, bp)))
+		fault_set(cfg, LINUX_INPUT_CMDLINE);
+	if (!ret && (ret = initrd_load(mem, cfg->ram_size, &l, initrd, bp, entry)))
+		fault_set(cfg, LINUX_INPUT_INITRD);
 	if (!ret) {
 		memcpy(bp->e820_table, map.entries, map.n * sizeof(map.entries[0]));
 		bp->e820_entries = (uint8_t)map.n;
@@ -431,22 +441,20 @@ int linux_boot_load_image(struct guest_mem *mem, const struct linux_boot_cfg *cf
 	return linux_load(mem, cfg, kernel, kernel_len, &src, entry);
 }
 
-/* Open a regular file no larger than max; -E2BIG when it is larger. */
+/* Open a regular file (never blocking on another kind) no larger than max; -E2BIG when larger. */
 static int file_open_bounded(const char *what, const char *path, uint64_t max, uint64_t *size)
 {
 	struct stat st;
-	int fd, ret;
+	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		log_err("%s %s: %s", what, path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		log_err("%s %s: not a regular file", what, path);
-		close(fd);
+	fd = file_open_regular(path, &st);
+	if (fd == -EISDIR || fd == -EINVAL) {
+		log_err("%s %s: %s, not a regular file", what, path, file_type_name(st.st_mode));
 		return -EINVAL;
+	}
+	if (fd < 0) {
+		log_err("%s %s: %s", what, path, strerror(-fd));
+		return fd;
 	}
 	if ((uint64_t)st.st_size > max) {
 		log_err("%s %s: %lld bytes is larger than guest RAM", what, path,
@@ -487,12 +495,16 @@ int linux_boot_load(struct guest_mem *mem, const struct linux_boot_cfg *cfg,
 	size_t kernel_len;
 	int ret;
 
+	fault_set(cfg, LINUX_INPUT_NONE);
 	ret = kernel_read(cfg->kernel_path, cfg->ram_size, &kernel, &kernel_len);
-	if (ret)
+	if (ret) {
+		fault_set(cfg, LINUX_INPUT_KERNEL);
 		return ret;
+	}
 	if (cfg->initrd_path) {
 		src.fd = file_open_bounded("initrd", cfg->initrd_path, cfg->ram_size, &src.len);
 		if (src.fd < 0) {
+			fault_set(cfg, LINUX_INPUT_INITRD);
 			free(kernel);
 			return src.fd;
 		}

@@ -29,12 +29,21 @@
 #include "compiler.h"
 #include "guest-mem.h"
 
+/* The input a failed load is blamed on. */
+enum linux_boot_input {
+	LINUX_INPUT_NONE,          /* none in particular (too little RAM for any kernel) */
+	LINUX_INPUT_KERNEL,
+	LINUX_INPUT_INITRD,
+	LINUX_INPUT_CMDLINE,
+};
+
 struct linux_boot_cfg {
 	const char *kernel_path;   /* bzImage or vmlinux */
 	const char *initrd_path;   /* NULL: no initrd */
 	const char *cmdline;       /* NULL: empty command line */
 	uint64_t ram_size;         /* total guest RAM (low RAM + RAM from GPA_RAM_HIGH_START) */
 	uint64_t acpi_rsdp_addr;   /* GPA of the ACPI RSDP stored in boot_params, or 0 (Linux scans) */
+	enum linux_boot_input *fault; /* NULL, or set by a failed load to the input at fault */
 };
 
 enum linux_image_format {
@@ -58,10 +67,12 @@ struct linux_boot_entry {
  * the guest's RAM as the VM lays it out: low RAM from 0, the rest from
  * GPA_RAM_HIGH_START) and write boot_params. Returns 0 with *entry filled, or
  * -errno: -ENOENT/-EACCES/-EIO and others from opening and reading the
- * files, -EINVAL for one that is not a regular file; -ENOEXEC for a file that is neither a usable bzImage nor a usable
+ * files, -EINVAL for one that is not a regular file (refused before it is
+ * opened, so a FIFO never blocks); -ENOEXEC for a file that is neither a usable bzImage nor a usable
  * vmlinux (the reason is logged); -ENOMEM when the kernel or initrd does not
  * fit in RAM; -E2BIG for a command line longer than the kernel accepts or a
- * file larger than RAM.
+ * file larger than RAM. On failure *cfg->fault (when set) names the input
+ * the error is about.
  */
 int linux_boot_load(struct guest_mem *mem, const struct linux_boot_cfg *cfg,
 		    struct linux_boot_entry *entry) __must_check;

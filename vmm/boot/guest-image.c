@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "memory-map.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -80,17 +81,11 @@ static int file_read_all(const char *path, uint8_t **out, size_t *len)
 	ssize_t n;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = file_open_regular(path, &st);
+	if (fd == -EISDIR)
+		return -EINVAL;
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		goto out;
-	}
+		return fd;
 	if ((uint64_t)st.st_size > GUEST_IMAGE_MAX_FILE || st.st_size == 0) {
 		ret = -EFBIG;
 		goto out;

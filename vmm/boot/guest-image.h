@@ -28,7 +28,11 @@ struct vm;
 int guest_image_load_buf(struct guest_mem *mem, const void *buf, size_t len, uint64_t *entry)
 	__must_check;
 
-/* Read path (at most GUEST_IMAGE_MAX_FILE bytes) and load it as above; also -errno of I/O. */
+/*
+ * Read path (at most GUEST_IMAGE_MAX_FILE bytes) and load it as above; also
+ * -errno of I/O, -EINVAL for a file that is not a regular file (refused before
+ * it is opened, so a FIFO never blocks) and -ENOEXEC for an empty or too large one.
+ */
 int guest_image_load(struct guest_mem *mem, const char *path, uint64_t *entry) __must_check;
 
 /* Load path and put every vCPU of vm at its entry in long mode. 0 or -errno. */

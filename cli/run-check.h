@@ -1,0 +1,41 @@
+/*
+ * iovirt run's options, and the checks of its inputs that run before
+ * anything is created or changed: before /dev/kvm is opened and before the
+ * console file is opened (and truncated).
+ */
+#ifndef IOVIRT_CLI_RUN_CHECK_H
+#define IOVIRT_CLI_RUN_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot-linux.h"
+
+#define RUN_MAX_DEVICES 16
+
+struct run_opts {
+	const char *kernel, *initrd, *cmdline, *guest, *console;
+	const char *devices[RUN_MAX_DEVICES];
+	unsigned n_devices;
+	uint64_t mem;
+	unsigned cpus;
+	unsigned timeout_s;
+	bool hugetlb, stats;
+};
+
+/*
+ * Check every input of o: each file is a readable regular file (a FIFO is
+ * refused without being opened), the console is none of them (by device and
+ * inode) and can be created, and the kernel, initrd and command line, or the
+ * guest image, load into scratch memory of the guest's size. Returns -1 when
+ * all is well, or an exit code after a message naming the input at fault.
+ */
+int run_check_inputs(const struct run_opts *o);
+
+/*
+ * The message for a loader error err (fault: the input it is blamed on, for
+ * a Linux kernel); returns CLI_EXIT_FAILURE.
+ */
+int run_load_error(int err, enum linux_boot_input fault, const struct run_opts *o);
+
+#endif
