@@ -7,6 +7,8 @@
 #define IOVIRT_FILE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
 #include <sys/stat.h>
 
 #include "compiler.h"
@@ -21,6 +23,16 @@
  * or what stat() and open() return.
  */
 int file_open_regular(const char *path, struct stat *st) __must_check;
+
+/* Read exactly len bytes from fd (retrying short reads). 0, -EIO at end of file, or -errno. */
+int file_read_full(int fd, void *buf, uint64_t len) __must_check;
+
+/*
+ * Read a whole regular file (file_open_regular's rules) of at most max bytes
+ * into a new buffer. 0 with *buf (the caller frees it) and *len set, -E2BIG
+ * when it is larger than max, or file_open_regular's and read's errors.
+ */
+int file_read_regular(const char *path, uint64_t max, uint8_t **buf, size_t *len) __must_check;
 
 /* "a directory", "a FIFO", "a character device", ... for a message. */
 const char *file_type_name(mode_t mode);

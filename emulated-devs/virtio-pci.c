@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "pci-msix.h"
 #include "vm.h"
@@ -13,21 +14,6 @@
 static struct virtio_pci *to_vp(struct pci_device *dev)
 {
 	return dev->priv;
-}
-
-static uint64_t bytes_get(const uint8_t *data, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < len && i < 8; i++)
-		v |= (uint64_t)data[i] << (8 * i);
-	return v;
-}
-
-static void bytes_put(uint8_t *data, unsigned len, uint64_t v)
-{
-	for (unsigned i = 0; i < len; i++)
-		data[i] = i < 8 ? v >> (8 * i) : 0;
 }
 
 /* --- interrupts --- */
@@ -356,7 +342,7 @@ static void common_read(struct virtio_pci *vp, uint64_t off, uint8_t *data, unsi
 		memset(data, 0, len);
 		return;
 	}
-	bytes_put(data, len, cc_get(vp, f->off) >> (8 * (off - f->off)));
+	le_put(data, len, cc_get(vp, f->off) >> (8 * (off - f->off)));
 }
 
 /* A write replaces len bytes of one field; 64-bit fields take two 32-bit halves. */
@@ -373,7 +359,7 @@ static void common_write(struct virtio_pci *vp, uint64_t off, const uint8_t *dat
 	shift = 8 * (off - f->off);
 	mask = (len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1) << shift;
 	v = f->size == len ? 0 : cc_get(vp, f->off);
-	v = (v & ~mask) | ((bytes_get(data, len) << shift) & mask);
+	v = (v & ~mask) | ((le_get(data, len) << shift) & mask);
 	cc_set(vp, f->off, v);
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "acpi.h"
+#include "bytes.h"
 #include "memory-map.h"
 
 #define RAM (64 * MiB)
@@ -32,27 +33,6 @@ static void vm_init(struct vm *vm)
 	vm->ram = calloc(1, RAM);
 	assert_non_null(vm->ram);
 	assert_int_equal(guest_mem_add(&vm->mem, 0, RAM, vm->ram, -1, 0), 0);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
 }
 
 static uint8_t sum(const uint8_t *p, size_t len)
@@ -83,7 +63,7 @@ static const uint8_t *table_at(struct vm *vm, uint64_t gpa, const char *sig)
 	assert_true(gpa >= GPA_ACPI_TABLES && gpa + 36 <= GPA_ACPI_TABLES + GPA_ACPI_TABLES_SIZE);
 	t = vm->ram + gpa;
 	assert_memory_equal(t, sig, 4);
-	len = rd32(t + 4);
+	len = le_get(t + 4, 4);
 	assert_true(len >= 36);
 	assert_true(gpa + len <= GPA_ACPI_TABLES + GPA_ACPI_TABLES_SIZE);
 	assert_int_equal(sum(t, len), 0);
@@ -98,15 +78,15 @@ static const uint8_t *table_find(struct vm *vm, const char *sig)
 	size_t n;
 
 	assert_true(rsdp);
-	x = table_at(vm, rd64(vm->ram + rsdp + 24), "XSDT");
-	r = table_at(vm, rd32(vm->ram + rsdp + 16), "RSDT");
-	n = (rd32(x + 4) - 36) / 8;
-	assert_int_equal(rd32(x + 4), 36 + n * 8);
-	assert_int_equal(rd32(r + 4), 36 + n * 4);
+	x = table_at(vm, le_get(vm->ram + rsdp + 24, 8), "XSDT");
+	r = table_at(vm, le_get(vm->ram + rsdp + 16, 4), "RSDT");
+	n = (le_get(x + 4, 4) - 36) / 8;
+	assert_int_equal(le_get(x + 4, 4), 36 + n * 8);
+	assert_int_equal(le_get(r + 4, 4), 36 + n * 4);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t gpa = rd64(x + 36 + i * 8);
+		uint64_t gpa = le_get(x + 36 + i * 8, 8);
 
-		assert_int_equal(rd32(r + 36 + i * 4), gpa);
+		assert_int_equal(le_get(r + 36 + i * 4, 4), gpa);
 		if (!memcmp(vm->ram + gpa, sig, 4))
 			return table_at(vm, gpa, sig);
 	}
@@ -133,7 +113,7 @@ static void test_rsdp(void **state)
 	assert_int_equal(rsdp % 16, 0);
 	assert_true(rsdp >= 0xe0000 && rsdp + 36 <= 0x100000);
 	assert_int_equal(vm.ram[rsdp + 15], 2);            /* revision */
-	assert_int_equal(rd32(vm.ram + rsdp + 20), 36);    /* length */
+	assert_int_equal(le_get(vm.ram + rsdp + 20, 4), 36);    /* length */
 	assert_int_equal(sum(vm.ram + rsdp, 36), 0);       /* extended checksum */
 	assert_non_null(table_find(&vm, "FACP"));
 	assert_non_null(table_find(&vm, "APIC"));
@@ -150,21 +130,21 @@ static void test_fadt(void **state)
 	build_default(&vm, 1);
 	f = table_find(&vm, "FACP");
 	assert_non_null(f);
-	assert_int_equal(rd32(f + 4), 276);
+	assert_int_equal(le_get(f + 4, 4), 276);
 	assert_true(f[8] >= 5);
-	assert_true(rd32(f + 112) & (1u << 20));           /* HW_REDUCED_ACPI */
-	assert_int_equal(rd16(f + 46), ACPI_SCI_IRQ);
+	assert_true(le_get(f + 112, 4) & (1u << 20));           /* HW_REDUCED_ACPI */
+	assert_int_equal(le_get(f + 46, 2), ACPI_SCI_IRQ);
 	/* SLEEP_CONTROL_REG and SLEEP_STATUS_REG: byte registers in I/O space */
 	assert_int_equal(f[244], 1);
 	assert_int_equal(f[245], 8);
-	assert_int_equal(rd64(f + 248), PORT_ACPI_SLEEP_CTL);
+	assert_int_equal(le_get(f + 248, 8), PORT_ACPI_SLEEP_CTL);
 	assert_int_equal(f[256], 1);
-	assert_int_equal(rd64(f + 260), PORT_ACPI_SLEEP_STS);
+	assert_int_equal(le_get(f + 260, 8), PORT_ACPI_SLEEP_STS);
 	/* no reset register by default */
-	assert_false(rd32(f + 112) & (1u << 10));
+	assert_false(le_get(f + 112, 4) & (1u << 10));
 	/* DSDT and X_DSDT agree and point at a good table */
-	assert_int_equal(rd32(f + 40), rd64(f + 140));
-	d = table_at(&vm, rd64(f + 140), "DSDT");
+	assert_int_equal(le_get(f + 40, 4), le_get(f + 140, 8));
+	d = table_at(&vm, le_get(f + 140, 8), "DSDT");
 	assert_true(d[8] >= 2);
 	assert_int_equal(ACPI_SLEEP_CTL_S5, 0x34);
 	free(vm.ram);
@@ -182,9 +162,9 @@ static void test_fadt_reset_reg(void **state)
 	cfg.reset_value = 0x06;
 	assert_int_equal(acpi_build(&vm.mem, &cfg), 0);
 	f = table_find(&vm, "FACP");
-	assert_true(rd32(f + 112) & (1u << 10));
+	assert_true(le_get(f + 112, 4) & (1u << 10));
 	assert_int_equal(f[116], 1);
-	assert_int_equal(rd64(f + 120), PORT_RESET_CF9);
+	assert_int_equal(le_get(f + 120, 8), PORT_RESET_CF9);
 	assert_int_equal(f[128], 0x06);
 	free(vm.ram);
 }
@@ -197,8 +177,8 @@ static void check_madt(struct vm *vm, unsigned int ncpus)
 	unsigned int lapics = 0, ioapics = 0, isos = 0, nmis = 0;
 
 	assert_non_null(m);
-	len = rd32(m + 4);
-	assert_int_equal(rd32(m + 36), GPA_LAPIC);
+	len = le_get(m + 4, 4);
+	assert_int_equal(le_get(m + 36, 4), GPA_LAPIC);
 	for (off = 44; off < len; off += m[off + 1]) {
 		const uint8_t *e = m + off;
 
@@ -207,22 +187,22 @@ static void check_madt(struct vm *vm, unsigned int ncpus)
 		case 0:
 			assert_int_equal(e[1], 8);
 			assert_int_equal(e[3], lapics);     /* APIC id */
-			assert_int_equal(rd32(e + 4) & 1, 1);
+			assert_int_equal(le_get(e + 4, 4) & 1, 1);
 			lapics++;
 			break;
 		case 1:
 			assert_int_equal(e[1], 12);
-			assert_int_equal(rd32(e + 4), GPA_IOAPIC);
-			assert_int_equal(rd32(e + 8), 0);
+			assert_int_equal(le_get(e + 4, 4), GPA_IOAPIC);
+			assert_int_equal(le_get(e + 8, 4), 0);
 			ioapics++;
 			break;
 		case 2:
 			assert_int_equal(e[1], 10);
 			assert_int_equal(e[2], 0);
 			if (e[3] == 0)
-				assert_int_equal(rd32(e + 4), 2);
+				assert_int_equal(le_get(e + 4, 4), 2);
 			else if (e[3] == ACPI_SCI_IRQ)
-				assert_int_equal(rd16(e + 8), 0x000d);
+				assert_int_equal(le_get(e + 8, 2), 0x000d);
 			else
 				fail_msg("unexpected override of IRQ %u", e[3]);
 			isos++;
@@ -264,9 +244,9 @@ static void test_mcfg(void **state)
 	vm_init(&vm);
 	build_default(&vm, 4);
 	m = table_find(&vm, "MCFG");
-	assert_int_equal(rd32(m + 4), 60);
-	assert_int_equal(rd64(m + 44), GPA_PCI_ECAM);
-	assert_int_equal(rd16(m + 52), 0);
+	assert_int_equal(le_get(m + 4, 4), 60);
+	assert_int_equal(le_get(m + 44, 8), GPA_PCI_ECAM);
+	assert_int_equal(le_get(m + 52, 2), 0);
 	assert_int_equal(m[54], 0);
 	assert_int_equal(m[55], 255);
 	free(vm.ram);
@@ -381,7 +361,7 @@ static void aml_resources(const uint8_t *p, const uint8_t *end)
 
 		if (*p & 0x80) {
 			assert_true(p + 3 <= end);
-			item = 3 + rd16(p + 1);
+			item = 3 + le_get(p + 1, 2);
 			if (*p == 0x88)
 				assert_int_equal(item, 16);
 			if (*p == 0x87)
@@ -482,10 +462,10 @@ static const struct aml_obj *aml_find(const struct aml_walk *w, const char *path
 static void dsdt_walk(struct vm *vm, struct aml_walk *w)
 {
 	const uint8_t *f = table_find(vm, "FACP");
-	const uint8_t *d = table_at(vm, rd64(f + 140), "DSDT");
+	const uint8_t *d = table_at(vm, le_get(f + 140, 8), "DSDT");
 
 	memset(w, 0, sizeof(*w));
-	aml_termlist(d + 36, d + rd32(d + 4), "\\", w);
+	aml_termlist(d + 36, d + le_get(d + 4, 4), "\\", w);
 }
 
 /* COM1: Linux maps ISA IRQs only from the DSDT when the tables are hardware-reduced. */

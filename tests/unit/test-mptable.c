@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "memory-map.h"
 #include "mptable.h"
 
@@ -26,19 +27,6 @@ static uint8_t sum(const uint8_t *p, size_t len)
 	for (size_t i = 0; i < len; i++)
 		s += p[i];
 	return s;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
 }
 
 struct mp_seen {
@@ -66,14 +54,14 @@ static void mp_walk(const uint8_t *ram, struct mp_seen *s)
 	memset(s, 0, sizeof(*s));
 	assert_non_null(f);
 	assert_int_equal(f[9], 4);
-	assert_true(rd32(f + 4) + 44 <= RAM);
-	c = ram + rd32(f + 4);
+	assert_true(le_get(f + 4, 4) + 44 <= RAM);
+	c = ram + le_get(f + 4, 4);
 	assert_memory_equal(c, "PCMP", 4);
 	assert_int_equal(c[6], 4);
-	assert_int_equal(sum(c, rd16(c + 4)), 0);
-	assert_int_equal(rd32(c + 36), GPA_LAPIC);
-	end = c + rd16(c + 4);
-	count = rd16(c + 34);
+	assert_int_equal(sum(c, le_get(c + 4, 2)), 0);
+	assert_int_equal(le_get(c + 36, 4), GPA_LAPIC);
+	end = c + le_get(c + 4, 2);
+	count = le_get(c + 34, 2);
 	for (e = c + 44; e < end; count--) {
 		switch (e[0]) {
 		case 0:
@@ -90,7 +78,7 @@ static void mp_walk(const uint8_t *ram, struct mp_seen *s)
 			e += 8;
 			break;
 		case 2:
-			assert_int_equal(rd32(e + 4), GPA_IOAPIC);
+			assert_int_equal(le_get(e + 4, 4), GPA_IOAPIC);
 			assert_true(e[3] & 1);
 			s->ioapics++;
 			e += 8;
@@ -102,7 +90,7 @@ static void mp_walk(const uint8_t *ram, struct mp_seen *s)
 			if (e[1] == 0 && e[4] == 0 && e[5] == 2)
 				s->isa_irq2_seen = 1;
 			if (e[4] == 1) {
-				assert_int_equal(rd16(e + 2), 0x000f);
+				assert_int_equal(le_get(e + 2, 2), 0x000f);
 				s->pci_intsrc++;
 			}
 			e += 8;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "log.h"
 
 #define ACPI_OEM_ID        "IOVIRT"
@@ -36,37 +37,6 @@ struct acpi_area {
 	size_t used;
 };
 
-/* ---- byte helpers ---- */
-
-static void put8(uint8_t *p, size_t off, uint8_t v)
-{
-	p[off] = v;
-}
-
-static void put16(uint8_t *p, size_t off, uint16_t v)
-{
-	memcpy(p + off, &v, sizeof(v));
-}
-
-static void put32(uint8_t *p, size_t off, uint32_t v)
-{
-	memcpy(p + off, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, size_t off, uint64_t v)
-{
-	memcpy(p + off, &v, sizeof(v));
-}
-
-static uint8_t acpi_checksum(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < len; i++)
-		sum += p[i];
-	return (uint8_t)-sum;
-}
 
 /* Reserve len bytes, ACPI_TABLE_ALIGN-aligned; returns the offset, or SIZE_MAX when full. */
 static size_t area_alloc(struct acpi_area *a, size_t len)
@@ -89,15 +59,15 @@ static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev, c
 	char id[8];
 
 	memcpy(t, sig, 4);
-	put32(t, 4, len);
-	put8(t, 8, rev);
+	le_put(t + 4, 4, len);
+	le_put(t + 8, 1, rev);
 	memcpy(t + 10, ACPI_OEM_ID, 6);
 	memset(id, ' ', sizeof(id));
 	memcpy(id, table_id, strnlen(table_id, sizeof(id)));
 	memcpy(t + 16, id, sizeof(id));
-	put32(t, 24, 1);
+	le_put(t + 24, 4, 1);
 	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t, 32, 1);
+	le_put(t + 32, 4, 1);
 }
 
 /* Finish a table: checksum over its whole length (byte 9). */
@@ -107,7 +77,7 @@ static void sdt_seal(uint8_t *t)
 
 	memcpy(&len, t + 4, sizeof(len));
 	t[9] = 0;
-	t[9] = acpi_checksum(t, len);
+	t[9] = checksum8(t, len);
 }
 
 /* ---- AML (the DSDT's byte code) ---- */
@@ -503,11 +473,11 @@ static size_t dsdt_build(struct acpi_area *area, const struct acpi_cfg *cfg)
 
 static void gas_io(uint8_t *p, size_t off, uint16_t port)
 {
-	put8(p, off, GAS_SYSTEM_IO);
-	put8(p, off + 1, 8);           /* bit width */
-	put8(p, off + 2, 0);           /* bit offset */
-	put8(p, off + 3, GAS_ACCESS_BYTE);
-	put64(p, off + 4, port);
+	le_put(p + off, 1, GAS_SYSTEM_IO);
+	le_put(p + (off + 1), 1, 8);           /* bit width */
+	le_put(p + (off + 2), 1, 0);           /* bit offset */
+	le_put(p + (off + 3), 1, GAS_ACCESS_BYTE);
+	le_put(p + (off + 4), 8, port);
 }
 
 static size_t fadt_build(struct acpi_area *area, const struct acpi_cfg *cfg, size_t dsdt)
@@ -520,17 +490,17 @@ static size_t fadt_build(struct acpi_area *area, const struct acpi_cfg *cfg, siz
 		return off;
 	t = area->data + off;
 	sdt_header(t, "FACP", FADT_LEN, 6, "IOVIRT");
-	put32(t, 40, (uint32_t)area_gpa(dsdt));        /* DSDT */
-	put16(t, 46, cfg->sci_irq);                   /* SCI_INT */
-	put16(t, 109, IAPC_VGA_NOT_PRESENT);           /* IAPC_BOOT_ARCH */
+	le_put(t + 40, 4, (uint32_t)area_gpa(dsdt));        /* DSDT */
+	le_put(t + 46, 2, cfg->sci_irq);                   /* SCI_INT */
+	le_put(t + 109, 2, IAPC_VGA_NOT_PRESENT);           /* IAPC_BOOT_ARCH */
 	if (cfg->reset_port) {
 		flags |= FADT_RESET_REG_SUP;
 		gas_io(t, 116, cfg->reset_port);       /* RESET_REG */
-		put8(t, 128, cfg->reset_value);
+		le_put(t + 128, 1, cfg->reset_value);
 	}
-	put32(t, 112, flags);
-	put8(t, 131, 0);                               /* FADT minor version */
-	put64(t, 140, area_gpa(dsdt));                 /* X_DSDT */
+	le_put(t + 112, 4, flags);
+	le_put(t + 131, 1, 0);                               /* FADT minor version */
+	le_put(t + 140, 8, area_gpa(dsdt));                 /* X_DSDT */
 	gas_io(t, 244, cfg->sleep_ctl_port);           /* SLEEP_CONTROL_REG */
 	gas_io(t, 256, cfg->sleep_sts_port);           /* SLEEP_STATUS_REG */
 	memcpy(t + 268, "IOVIRT\0\0", 8);              /* hypervisor vendor identity */
@@ -545,12 +515,12 @@ static size_t madt_len(const struct acpi_cfg *cfg)
 
 static size_t madt_iso(uint8_t *t, size_t p, uint8_t irq, uint32_t gsi, uint16_t flags)
 {
-	put8(t, p, MADT_ISO);
-	put8(t, p + 1, 10);
-	put8(t, p + 2, 0);                /* ISA */
-	put8(t, p + 3, irq);
-	put32(t, p + 4, gsi);
-	put16(t, p + 8, flags);
+	le_put(t + p, 1, MADT_ISO);
+	le_put(t + (p + 1), 1, 10);
+	le_put(t + (p + 2), 1, 0);                /* ISA */
+	le_put(t + (p + 3), 1, irq);
+	le_put(t + (p + 4), 4, gsi);
+	le_put(t + (p + 8), 2, flags);
 	return p + 10;
 }
 
@@ -563,29 +533,29 @@ static size_t madt_build(struct acpi_area *area, const struct acpi_cfg *cfg)
 		return off;
 	t = area->data + off;
 	sdt_header(t, "APIC", (uint32_t)len, 4, "IOVIRT");
-	put32(t, 36, (uint32_t)GPA_LAPIC);
-	put32(t, 40, MADT_PCAT_COMPAT);
+	le_put(t + 36, 4, (uint32_t)GPA_LAPIC);
+	le_put(t + 40, 4, MADT_PCAT_COMPAT);
 	p = 44;
 	for (unsigned int i = 0; i < cfg->ncpus; i++, p += 8) {
-		put8(t, p, MADT_LAPIC);
-		put8(t, p + 1, 8);
-		put8(t, p + 2, (uint8_t)i);  /* ACPI processor UID */
-		put8(t, p + 3, (uint8_t)i);  /* APIC id */
-		put32(t, p + 4, 1);          /* enabled */
+		le_put(t + p, 1, MADT_LAPIC);
+		le_put(t + (p + 1), 1, 8);
+		le_put(t + (p + 2), 1, (uint8_t)i);  /* ACPI processor UID */
+		le_put(t + (p + 3), 1, (uint8_t)i);  /* APIC id */
+		le_put(t + (p + 4), 4, 1);          /* enabled */
 	}
-	put8(t, p, MADT_IOAPIC);
-	put8(t, p + 1, 12);
-	put8(t, p + 2, cfg->ioapic_id);
-	put32(t, p + 4, (uint32_t)cfg->ioapic_addr);
-	put32(t, p + 8, cfg->ioapic_gsi_base);
+	le_put(t + p, 1, MADT_IOAPIC);
+	le_put(t + (p + 1), 1, 12);
+	le_put(t + (p + 2), 1, cfg->ioapic_id);
+	le_put(t + (p + 4), 4, (uint32_t)cfg->ioapic_addr);
+	le_put(t + (p + 8), 4, cfg->ioapic_gsi_base);
 	p = madt_iso(t, p + 12, ISA_PIT_IRQ, cfg->ioapic_gsi_base + ISA_PIT_GSI, 0);
 	p = madt_iso(t, p, (uint8_t)cfg->sci_irq, cfg->ioapic_gsi_base + cfg->sci_irq,
 		     MPS_INTI_LEVEL_HIGH);
-	put8(t, p, MADT_LAPIC_NMI);
-	put8(t, p + 1, 6);
-	put8(t, p + 2, 0xff);                /* all processors */
-	put16(t, p + 3, MPS_INTI_EDGE_HIGH);
-	put8(t, p + 5, 1);                   /* LINT1 */
+	le_put(t + p, 1, MADT_LAPIC_NMI);
+	le_put(t + (p + 1), 1, 6);
+	le_put(t + (p + 2), 1, 0xff);                /* all processors */
+	le_put(t + (p + 3), 2, MPS_INTI_EDGE_HIGH);
+	le_put(t + (p + 5), 1, 1);                   /* LINT1 */
 	sdt_seal(t);
 	return off;
 }
@@ -599,10 +569,10 @@ static size_t mcfg_build(struct acpi_area *area, const struct acpi_cfg *cfg)
 		return off;
 	t = area->data + off;
 	sdt_header(t, "MCFG", MCFG_LEN, 1, "IOVIRT");
-	put64(t, 44, cfg->ecam_base);
-	put16(t, 52, 0);                     /* segment */
-	put8(t, 54, cfg->pci_bus_start);
-	put8(t, 55, cfg->pci_bus_end);
+	le_put(t + 44, 8, cfg->ecam_base);
+	le_put(t + 52, 2, 0);                     /* segment */
+	le_put(t + 54, 1, cfg->pci_bus_start);
+	le_put(t + 55, 1, cfg->pci_bus_end);
 	sdt_seal(t);
 	return off;
 }
@@ -619,9 +589,9 @@ static size_t xsdt_build(struct acpi_area *area, const size_t *tables, size_t n,
 	sdt_header(t, x ? "XSDT" : "RSDT", (uint32_t)len, 1, "IOVIRT");
 	for (size_t i = 0; i < n; i++) {
 		if (x)
-			put64(t, SDT_HDR_LEN + i * esz, area_gpa(tables[i]));
+			le_put(t + (SDT_HDR_LEN + i * esz), 8, area_gpa(tables[i]));
 		else
-			put32(t, SDT_HDR_LEN + i * esz, (uint32_t)area_gpa(tables[i]));
+			le_put(t + (SDT_HDR_LEN + i * esz), 4, (uint32_t)area_gpa(tables[i]));
 	}
 	sdt_seal(t);
 	return off;
@@ -631,12 +601,12 @@ static void rsdp_fill(uint8_t *r, size_t rsdt, size_t xsdt)
 {
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, ACPI_OEM_ID, 6);
-	put8(r, 15, 2);                              /* revision: ACPI 2.0+ */
-	put32(r, 16, (uint32_t)area_gpa(rsdt));
-	put32(r, 20, RSDP_LEN);
-	put64(r, 24, area_gpa(xsdt));
-	r[8] = acpi_checksum(r, RSDP_V1_LEN);
-	r[32] = acpi_checksum(r, RSDP_LEN);
+	le_put(r + 15, 1, 2);                              /* revision: ACPI 2.0+ */
+	le_put(r + 16, 4, (uint32_t)area_gpa(rsdt));
+	le_put(r + 20, 4, RSDP_LEN);
+	le_put(r + 24, 8, area_gpa(xsdt));
+	r[8] = checksum8(r, RSDP_V1_LEN);
+	r[32] = checksum8(r, RSDP_LEN);
 }
 
 static int cfg_check(const struct acpi_cfg *cfg)

@@ -10,6 +10,7 @@
 
 #include "bzimage.h"
 #include "e820.h"
+#include "elf-load.h"
 #include "file.h"
 #include "log.h"
 #include "memory-map.h"
@@ -17,7 +18,6 @@
 #define PAGE_SIZE            4096ULL
 #define VMLINUX_CMDLINE_MAX  2047     /* x86 COMMAND_LINE_SIZE - 1 */
 #define VMLINUX_ALIGN        0x200000 /* CONFIG_PHYSICAL_ALIGN's x86-64 minimum */
-#define ELF_PHNUM_MAX        64
 #define HEAP_END_PTR         0xde00   /* boot.rst: heap_end 0xe000 - 0x200 */
 
 /* What a format loader hands to the common part. */
@@ -89,78 +89,20 @@ static int bzimage_load(struct guest_mem *mem, const struct e820_map *map, uint6
 
 /* ---- vmlinux (ELF) ---- */
 
-static int elf_header_check(const uint8_t *k, size_t len, Elf64_Ehdr *eh)
-{
-	if (len < sizeof(*eh)) {
-		log_err("vmlinux: %zu bytes is too small for an ELF header", len);
-		return -ENOEXEC;
-	}
-	memcpy(eh, k, sizeof(*eh));
-	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_machine != EM_X86_64) {
-		log_err("vmlinux: not a little-endian ELF64 x86-64 file");
-		return -ENOEXEC;
-	}
-	if (eh->e_type != ET_EXEC) {
-		log_err("vmlinux: ELF type %u is not ET_EXEC", eh->e_type);
-		return -ENOEXEC;
-	}
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || !eh->e_phnum || eh->e_phnum > ELF_PHNUM_MAX) {
-		log_err("vmlinux: %u program headers of %u bytes: unsupported", eh->e_phnum,
-			eh->e_phentsize);
-		return -ENOEXEC;
-	}
-	if (eh->e_phoff > len || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff) {
-		log_err("vmlinux: program headers lie outside the file");
-		return -ENOEXEC;
-	}
-	return 0;
-}
-
-static void elf_phdr_get(const uint8_t *k, const Elf64_Ehdr *eh, unsigned int i, Elf64_Phdr *ph)
-{
-	memcpy(ph, k + eh->e_phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
-}
-
 /* A PT_LOAD segment must be consistent, inside the file, and land in RAM above 1 MiB. */
-static int elf_segment_check(const Elf64_Phdr *ph, size_t len, const struct e820_map *map,
-			     uint64_t ram_size)
+static int vmlinux_segment_check(const Elf64_Phdr *ph, size_t len, const struct e820_map *map,
+				 uint64_t ram_size)
 {
-	if (ph->p_filesz > ph->p_memsz) {
-		log_err("vmlinux: segment at 0x%llx has p_filesz > p_memsz",
-			(unsigned long long)ph->p_paddr);
-		return -ENOEXEC;
-	}
-	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset) {
-		log_err("vmlinux: segment data [0x%llx, +0x%llx) runs past the end of the file (%zu bytes)",
-			(unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz, len);
-		return -ENOEXEC;
-	}
-	if (ph->p_paddr + ph->p_memsz - 1 < ph->p_paddr) {
-		log_err("vmlinux: segment at 0x%llx of 0x%llx bytes wraps the address space",
-			(unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz);
-		return -ENOEXEC;
-	}
+	int ret = elf_segment_check("vmlinux", ph, len);
+
+	if (ret)
+		return ret;
 	if (ph->p_paddr < GPA_LEGACY_HOLE_END) {
 		log_err("vmlinux: segment at 0x%llx is below 1 MiB, where the boot data lives",
 			(unsigned long long)ph->p_paddr);
 		return -ENOEXEC;
 	}
 	return kernel_range_check(map, ph->p_paddr, ph->p_memsz, ram_size) ? 0 : -ENOMEM;
-}
-
-static int elf_segment_load(struct guest_mem *mem, const uint8_t *k, const Elf64_Phdr *ph)
-{
-	uint8_t *dst = gpa_to_hva(mem, ph->p_paddr, ph->p_memsz);
-
-	if (!dst) {
-		log_err("vmlinux: segment at 0x%llx is not backed by guest memory",
-			(unsigned long long)ph->p_paddr);
-		return -EFAULT;
-	}
-	memcpy(dst, k + ph->p_offset, ph->p_filesz);
-	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
-	return 0;
 }
 
 static bool elf_segment_holds(uint64_t base, uint64_t size, uint64_t addr)
@@ -212,7 +154,7 @@ static int elf_segments_check(const uint8_t *k, size_t len, const Elf64_Ehdr *eh
 		elf_phdr_get(k, eh, i, &ph);
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
-		ret = elf_segment_check(&ph, len, map, ram_size);
+		ret = vmlinux_segment_check(&ph, len, map, ram_size);
 		if (ret)
 			return ret;
 		l->start = MIN(l->start, ph.p_paddr);
@@ -251,7 +193,7 @@ static int vmlinux_load(struct guest_mem *mem, const struct e820_map *map, uint6
 	Elf64_Phdr ph;
 	int ret;
 
-	ret = elf_header_check(k, len, &eh);
+	ret = elf_exec_check("vmlinux", k, len, &eh);
 	if (!ret)
 		ret = elf_segments_check(k, len, &eh, map, ram_size, l);
 	if (!ret)
@@ -259,7 +201,7 @@ static int vmlinux_load(struct guest_mem *mem, const struct e820_map *map, uint6
 	for (unsigned int i = 0; !ret && i < eh.e_phnum; i++) {
 		elf_phdr_get(k, &eh, i, &ph);
 		if (ph.p_type == PT_LOAD && ph.p_memsz)
-			ret = elf_segment_load(mem, k, &ph);
+			ret = elf_segment_load("vmlinux", mem, k, &ph);
 	}
 	if (ret)
 		return ret;
@@ -311,25 +253,6 @@ static int initrd_place(uint64_t ram_size, const struct kernel_layout *l, uint64
 	return 0;
 }
 
-static int fd_read_full(int fd, void *buf, uint64_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, MIN(len, (uint64_t)(1 << 30)));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EIO;
-		p += n;
-		len -= (uint64_t)n;
-	}
-	return 0;
-}
-
 static int initrd_load(struct guest_mem *mem, uint64_t ram_size, const struct kernel_layout *l,
 		       const struct initrd_src *src, struct boot_params *bp,
 		       struct linux_boot_entry *entry)
@@ -348,7 +271,7 @@ static int initrd_load(struct guest_mem *mem, uint64_t ram_size, const struct ke
 		return -EFAULT;
 	if (src->buf)
 		memcpy(dst, src->buf, src->len);
-	else if ((ret = fd_read_full(src->fd, dst, src->len))) {
+	else if ((ret = file_read_full(src->fd, dst, src->len))) {
 		log_err("initrd: read failed: %s", strerror(-ret));
 		return ret;
 	}
@@ -475,7 +398,7 @@ static int kernel_read(const char *path, uint64_t max, uint8_t **buf, size_t *le
 	if (fd < 0)
 		return fd;
 	*buf = malloc(size ? size : 1);
-	ret = *buf ? fd_read_full(fd, *buf, size) : -ENOMEM;
+	ret = *buf ? file_read_full(fd, *buf, size) : -ENOMEM;
 	close(fd);
 	if (ret) {
 		log_err("kernel %s: read failed: %s", path, strerror(-ret));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "log.h"
 
 #define MPF_LEN            16
@@ -40,15 +41,6 @@ struct mp_writer {
 	size_t cap;
 	unsigned int count;
 };
-
-static uint8_t mp_checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < len; i++)
-		sum += p[i];
-	return (uint8_t)-sum;
-}
 
 static uint8_t *mp_entry(struct mp_writer *w, size_t len)
 {
@@ -179,13 +171,13 @@ static void mp_headers(uint8_t *area, size_t len, unsigned int count)
 	memcpy(mpc + 16, "IOVIRT VM   ", 12);
 	memcpy(mpc + 34, &count16, 2);
 	memcpy(mpc + 36, &lapic, 4);
-	mpc[7] = mp_checksum(mpc, len);
+	mpc[7] = checksum8(mpc, len);
 
 	memcpy(mpf, "_MP_", 4);
 	memcpy(mpf + 4, &mpc_gpa, 4);
 	mpf[8] = 1;                         /* length in 16-byte units */
 	mpf[9] = MP_SPEC_REV;
-	mpf[10] = mp_checksum(mpf, MPF_LEN);
+	mpf[10] = checksum8(mpf, MPF_LEN);
 }
 
 static int args_check(unsigned int ncpus, const struct acpi_pci_irq *pci, unsigned int npci)

@@ -7,6 +7,7 @@
 
 #include "bitmap.h"
 #include "bus.h"
+#include "bytes.h"
 #include "irq.h"
 #include "log.h"
 #include "memory-map.h"
@@ -33,37 +34,22 @@ struct pci_root {
 	unsigned intx_count[INTX_GSIS];
 };
 
-static void cfg_set(uint8_t *b, unsigned off, unsigned len, uint32_t v)
-{
-	for (unsigned i = 0; i < len; i++)
-		b[off + i] = v >> (8 * i);
-}
-
-static uint32_t cfg_get(const uint8_t *b, unsigned off, unsigned len)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint32_t)b[off + i] << (8 * i);
-	return v;
-}
-
 int pci_device_init(struct pci_device *dev, const struct pci_device_ops *ops, void *priv,
 		    uint16_t vendor, uint16_t device, uint32_t class_code, uint8_t revision)
 {
 	memset(dev, 0, sizeof(*dev));
 	dev->ops = ops;
 	dev->priv = priv;
-	cfg_set(dev->cfg, PCI_VENDOR_ID, 2, vendor);
-	cfg_set(dev->cfg, PCI_DEVICE_ID, 2, device);
-	cfg_set(dev->cfg, PCI_REVISION_ID, 1, revision);
-	cfg_set(dev->cfg, PCI_CLASS_PROG, 3, class_code);
-	cfg_set(dev->cfg, PCI_SUBSYSTEM_VENDOR_ID, 2, vendor);
-	cfg_set(dev->cfg, PCI_SUBSYSTEM_ID, 2, device);
-	cfg_set(dev->cfg, PCI_INTERRUPT_PIN, 1, 1);
-	cfg_set(dev->wmask, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+	le_put(dev->cfg + PCI_VENDOR_ID, 2, vendor);
+	le_put(dev->cfg + PCI_DEVICE_ID, 2, device);
+	le_put(dev->cfg + PCI_REVISION_ID, 1, revision);
+	le_put(dev->cfg + PCI_CLASS_PROG, 3, class_code);
+	le_put(dev->cfg + PCI_SUBSYSTEM_VENDOR_ID, 2, vendor);
+	le_put(dev->cfg + PCI_SUBSYSTEM_ID, 2, device);
+	le_put(dev->cfg + PCI_INTERRUPT_PIN, 1, 1);
+	le_put(dev->wmask + PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
 		PCI_COMMAND_MASTER | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
-	cfg_set(dev->wmask, PCI_INTERRUPT_LINE, 1, 0xff);
+	le_put(dev->wmask + PCI_INTERRUPT_LINE, 1, 0xff);
 	dev->intx_irqfd = -1;
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
 		dev->bars[i] = (struct pci_bar){ .slot = -1, .dev = dev, .index = i };
@@ -95,10 +81,10 @@ int pci_device_add_bar(struct pci_device *dev, unsigned n, enum pci_bar_type typ
 	dev->bars[n].prefetchable = prefetchable;
 	dev->bars[n].hva = hva;
 	flags = type == PCI_BAR_IO ? 1 : (type == PCI_BAR_MEM64 ? 4 : 0) | (prefetchable ? 8 : 0);
-	cfg_set(dev->cfg, off, 4, flags);
-	cfg_set(dev->wmask, off, 4, (uint32_t)~(size - 1) & (type == PCI_BAR_IO ? ~3u : ~0xfu));
+	le_put(dev->cfg + off, 4, flags);
+	le_put(dev->wmask + off, 4, (uint32_t)~(size - 1) & (type == PCI_BAR_IO ? ~3u : ~0xfu));
 	if (type == PCI_BAR_MEM64)
-		cfg_set(dev->wmask, off + 4, 4, (uint32_t)(~(size - 1) >> 32));
+		le_put(dev->wmask + (off + 4), 4, (uint32_t)(~(size - 1) >> 32));
 	return 0;
 }
 
@@ -140,7 +126,7 @@ int pci_device_add_cap_at(struct pci_device *dev, unsigned off, uint8_t id, cons
 			;
 		dev->cfg[prev + 1] = off;
 	}
-	cfg_set(dev->cfg, PCI_STATUS, 2, cfg_get(dev->cfg, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
+	le_put(dev->cfg + PCI_STATUS, 2, (uint32_t)le_get(dev->cfg + PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
 	return off;
 }
 
@@ -159,34 +145,34 @@ int pci_device_add_ext_cap(struct pci_device *dev, unsigned off, uint16_t id, ui
 	unsigned prev = PCI_CFG_STD_END;
 
 	if (len < 4 || off < PCI_CFG_STD_END || off % 4 || off + len > PCI_CFG_SIZE ||
-	    !cfg_range_free(dev, off, len) || (off != PCI_CFG_STD_END && !cfg_get(dev->cfg, prev, 4)))
+	    !cfg_range_free(dev, off, len) || (off != PCI_CFG_STD_END && !(uint32_t)le_get(dev->cfg + prev, 4)))
 		return -EINVAL;
 	cfg_range_take(dev, off, len, body, 4, wmask);
 	memset(&dev->wmask[off], 0, 4);
 	if (off != PCI_CFG_STD_END) {
-		while (cfg_get(dev->cfg, prev, 4) >> 20)
-			prev = cfg_get(dev->cfg, prev, 4) >> 20;
-		cfg_set(dev->cfg, prev, 4, (cfg_get(dev->cfg, prev, 4) & 0xfffff) | off << 20);
+		while ((uint32_t)le_get(dev->cfg + prev, 4) >> 20)
+			prev = (uint32_t)le_get(dev->cfg + prev, 4) >> 20;
+		le_put(dev->cfg + prev, 4, ((uint32_t)le_get(dev->cfg + prev, 4) & 0xfffff) | off << 20);
 	}
-	cfg_set(dev->cfg, off, 4, id | (uint32_t)(version & 0xf) << 16);
+	le_put(dev->cfg + off, 4, id | (uint32_t)(version & 0xf) << 16);
 	return off;
 }
 
 /* The address BAR n decodes at, from the config image. */
 static uint64_t pci_bar_cfg_addr(const struct pci_device *dev, unsigned n)
 {
-	uint32_t lo = cfg_get(dev->cfg, PCI_BAR0 + 4 * n, 4);
+	uint32_t lo = (uint32_t)le_get(dev->cfg + PCI_BAR0 + 4 * n, 4);
 
 	if (dev->bars[n].type == PCI_BAR_IO)
 		return lo & ~3u;
 	if (dev->bars[n].type == PCI_BAR_MEM64)
-		return ((uint64_t)cfg_get(dev->cfg, PCI_BAR0 + 4 * n + 4, 4) << 32) | (lo & ~0xfu);
+		return ((uint64_t)(uint32_t)le_get(dev->cfg + PCI_BAR0 + 4 * n + 4, 4) << 32) | (lo & ~0xfu);
 	return lo & ~0xfu;
 }
 
 static bool pci_bar_decodes(const struct pci_device *dev, unsigned n)
 {
-	uint16_t cmd = cfg_get(dev->cfg, PCI_COMMAND, 2);
+	uint16_t cmd = (uint32_t)le_get(dev->cfg + PCI_COMMAND, 2);
 
 	if (dev->bars[n].type == PCI_BAR_NONE)
 		return false;
@@ -379,7 +365,7 @@ void pci_intx_set(struct pci_device *dev, int level)
 /* COMMAND was written (under the root's lock): follow its INTX_DISABLE bit. */
 static void pci_intx_command_written(struct pci_device *dev)
 {
-	pci_intx_change(dev, -1, !!(cfg_get(dev->cfg, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE));
+	pci_intx_change(dev, -1, !!((uint32_t)le_get(dev->cfg + PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE));
 }
 
 bool pci_root_intx_line(struct pci_root *root, unsigned gsi)
@@ -711,7 +697,7 @@ int pci_root_create(struct vm *vm, struct pci_root **out)
 		return ret;
 	}
 	pci_device_init(&root->host_bridge, &host_bridge_ops, NULL, 0x8086, 0x29c0, 0x060000, 0);
-	cfg_set(root->host_bridge.cfg, PCI_INTERRUPT_PIN, 1, 0);
+	le_put(root->host_bridge.cfg + PCI_INTERRUPT_PIN, 1, 0);
 	root->host_bridge.root = root;
 	root->host_bridge.devfn = 0;
 	root->host_bridge.vm = vm;
@@ -742,6 +728,7 @@ static int pci_assign_bar(struct pci_root *root, struct pci_device *dev, unsigne
 {
 	struct pci_bar *b = &dev->bars[n];
 	uint64_t addr;
+	uint32_t flags;
 	int ret;
 
 	if (b->type == PCI_BAR_IO)
@@ -752,10 +739,10 @@ static int pci_assign_bar(struct pci_root *root, struct pci_device *dev, unsigne
 		ret = pci_alloc(&root->mmio32_next, GPA_PCI_MMIO32_END, b->size, &addr);
 	if (ret)
 		return ret;
-	cfg_set(dev->cfg, PCI_BAR0 + 4 * n, 4,
-		(uint32_t)addr | (cfg_get(dev->cfg, PCI_BAR0 + 4 * n, 4) & (b->type == PCI_BAR_IO ? 3 : 0xf)));
+	flags = le_get(dev->cfg + PCI_BAR0 + 4 * n, 4) & (b->type == PCI_BAR_IO ? 3 : 0xf);
+	le_put(dev->cfg + PCI_BAR0 + 4 * n, 4, (uint32_t)addr | flags);
 	if (b->type == PCI_BAR_MEM64)
-		cfg_set(dev->cfg, PCI_BAR0 + 4 * n + 4, 4, (uint32_t)(addr >> 32));
+		le_put(dev->cfg + PCI_BAR0 + 4 * n + 4, 4, (uint32_t)(addr >> 32));
 	return 0;
 }
 
@@ -805,7 +792,7 @@ int pci_root_add_device(struct pci_root *root, struct pci_device *dev, int slot)
 	if (ret)
 		goto out;
 	dev->intx_gsi = PCI_INTX_GSI(slot, 1);
-	cfg_set(dev->cfg, PCI_INTERRUPT_LINE, 1, dev->intx_gsi);
+	le_put(dev->cfg + PCI_INTERRUPT_LINE, 1, dev->intx_gsi);
 	root->devs[dev->devfn] = dev;
 	ret = pci_device_map_initial(dev);
 	if (ret) {
