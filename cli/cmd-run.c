@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,12 +52,15 @@ static const char usage[] =
 	"  --console FILE    write the serial console to FILE instead of standard output\n"
 	"  --timeout SEC     stop the guest after SEC seconds (exit status 1)\n"
 	"  --stats           print boot timing and per-vCPU KVM exit counters at the end\n"
+	"  --reboot ACTION   when the guest reboots: restart (default: reset the VM and\n"
+	"                    boot the same kernel or image again) or exit (status 3)\n"
 	"  -h, --help        this text\n"
 	"\n"
 	"Exit status: 0 the guest powered off (or a guest image finished with status 0);\n"
 	"1 a guest crash (triple fault, KVM internal error, failed guest assertion),\n"
 	"a timeout or a setup error; 2 a usage error; 3 the guest asked for a reset\n"
-	"(reboot). Every input is checked before /dev/kvm or the console file is opened.\n";
+	"(reboot) under --reboot exit. Every input is checked before /dev/kvm or the\n"
+	"console file is opened.\n";
 
 struct run_state {
 	struct timespec t0;
@@ -120,6 +125,14 @@ static int set_device(struct run_opts *o, const char *a)
 	return -1;
 }
 
+static int set_reboot(struct run_opts *o, const char *a)
+{
+	if (strcmp(a, "restart") && strcmp(a, "exit"))
+		return cli_usage_error(&cli_cmd_run, "--reboot %s: expected restart or exit", a);
+	o->reboot_exit = !strcmp(a, "exit");
+	return -1;
+}
+
 static int set_help(struct run_opts *o, const char *a)
 {
 	cli_print_usage(&cli_cmd_run);
@@ -138,6 +151,7 @@ static const struct run_option run_options[] = {
 	{ "console", required_argument, set_console },
 	{ "timeout", required_argument, set_timeout },
 	{ "stats", no_argument, set_stats },
+	{ "reboot", required_argument, set_reboot },
 	{ "help", no_argument, set_help },
 };
 
@@ -231,32 +245,69 @@ static int run_devices(struct vm *vm, struct platform *plat, const struct run_op
 	return -1;
 }
 
-/* Feed standard input to COM1 until EOF; the thread dies with the process. */
+/* Standard input fed to COM1 by a thread that run_input_stop() ends before the UART goes. */
+struct run_input {
+	pthread_t thread;
+	int stop_fd;          /* an eventfd: readable once the thread must end */
+	struct uart_8250 *uart;
+};
+
+/* Wait until fd is readable or the stop eventfd fires; false on stop or error. */
+static bool run_input_wait(struct run_input *in, int fd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = in->stop_fd, .events = POLLIN } };
+
+	while (poll(p, 2, fd == -1 ? 1 : -1) < 0)
+		if (errno != EINTR)
+			return false;
+	return !(p[1].revents & POLLIN);
+}
+
 static void *run_input_thread(void *arg)
 {
-	struct uart_8250 *uart = arg;
+	struct run_input *in = arg;
 	uint8_t buf[64];
 	ssize_t n;
 
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+	while (run_input_wait(in, STDIN_FILENO) && (n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
 		for (size_t done = 0; done < (size_t)n;) {
-			size_t took = uart_8250_receive(uart, buf + done, n - done);
+			size_t took = uart_8250_receive(in->uart, buf + done, n - done);
 
 			done += took;
-			if (!took)
-				usleep(1000); /* the guest has not drained the FIFO yet */
+			if (!took && !run_input_wait(in, -1)) /* the guest has not drained the FIFO */
+				return NULL;
 		}
 	}
 	return NULL;
 }
 
-static void run_start_input(struct uart_8250 *uart)
+/* Start feeding standard input (a terminal or a pipe, not a file) to uart; 0 or -errno. */
+static int run_input_start(struct run_input *in, struct uart_8250 *uart)
 {
-	pthread_t t;
+	int ret;
 
-	if (isatty(STDIN_FILENO) || lseek(STDIN_FILENO, 0, SEEK_CUR) < 0 || errno != ESPIPE)
-		if (!pthread_create(&t, NULL, run_input_thread, uart))
-			pthread_detach(t);
+	*in = (struct run_input){ .stop_fd = -1, .uart = uart };
+	if (!isatty(STDIN_FILENO) && (lseek(STDIN_FILENO, 0, SEEK_CUR) >= 0 || errno != ESPIPE))
+		return 0;
+	in->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (in->stop_fd < 0)
+		return -errno;
+	ret = -pthread_create(&in->thread, NULL, run_input_thread, in);
+	if (ret) {
+		close(in->stop_fd);
+		in->stop_fd = -1;
+	}
+	return ret;
+}
+
+static void run_input_stop(struct run_input *in)
+{
+	if (in->stop_fd < 0)
+		return;
+	if (eventfd_write(in->stop_fd, 1) == 0)
+		pthread_join(in->thread, NULL);
+	close(in->stop_fd);
+	in->stop_fd = -1;
 }
 
 /* The default ucall handling of vm_run(), plus the time of the first ucall. */
@@ -302,7 +353,7 @@ static int run_exit_code(struct vm *vm, int reason)
 			return CLI_EXIT_OK;
 		return cli_fail(&cli_cmd_run, "%s", vm->stop_msg);
 	case VM_STOP_RESET:
-		fprintf(stderr, "iovirt run: %s\n", vm->stop_msg);
+		fprintf(stderr, "iovirt run: %s; exiting (--reboot exit)\n", vm->stop_msg);
 		return RUN_EXIT_RESET;
 	default:
 		return cli_fail(&cli_cmd_run, "guest stopped: %s: %s", vm_stop_reason_name(reason),
@@ -334,9 +385,41 @@ static int run_setup(struct vm *vm, struct platform *plat, const struct run_opts
 	return run_devices(vm, plat, o);
 }
 
+/* Milliseconds left of --timeout (0: none), at least 1 while it lasts. */
+static unsigned run_time_left(const struct run_opts *o, const struct run_state *st)
+{
+	double left = o->timeout_s * 1e3 - ms_since(&st->t0);
+
+	if (!o->timeout_s)
+		return 0;
+	return left < 1 ? 1 : (unsigned)left;
+}
+
+/* Run the guest, rebooting it in place while it asks to and --reboot restart holds. */
+static int run_loop(struct vm *vm, const struct run_opts *o, struct run_state *st)
+{
+	int ret;
+
+	for (;;) {
+		ret = vm_run(vm, run_time_left(o, st));
+		if (ret < 0)
+			return cli_fail(&cli_cmd_run, "cannot start the vCPUs: %s", strerror(-ret));
+		if (ret != VM_STOP_RESET || o->reboot_exit)
+			return run_exit_code(vm, ret);
+		fprintf(stderr, "iovirt run: %s; restarting the guest\n", vm->stop_msg);
+		ret = vm_reset(vm);
+		if (ret)
+			return cli_fail(&cli_cmd_run, "cannot reset the VM: %s", strerror(-ret));
+		ret = run_boot(vm, o);
+		if (ret >= 0)
+			return ret;
+	}
+}
+
 static int run_main(int argc, char **argv)
 {
 	struct run_state st = { .first_ucall_ms = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct run_input input = { .stop_fd = -1 };
 	struct vm_config cfg;
 	struct platform plat;
 	struct run_opts o;
@@ -354,16 +437,16 @@ static int run_main(int argc, char **argv)
 	if (ret)
 		return run_vm_error(ret, &o);
 	ret = run_setup(&vm, &plat, &o, &console);
+	if (ret < 0 && run_input_start(&input, plat.com1))
+		ret = cli_fail(&cli_cmd_run, "cannot start the console input thread");
 	if (ret < 0) {
 		vm.ucall_fn = run_ucall;
 		vm.ucall_opaque = &st;
-		run_start_input(plat.com1);
-		ret = vm_run(&vm, o.timeout_s * 1000);
+		ret = run_loop(&vm, &o, &st);
 		if (o.stats)
 			run_print_stats(&vm, &st, ms_since(&st.t0));
-		ret = ret < 0 ? cli_fail(&cli_cmd_run, "cannot start the vCPUs: %s", strerror(-ret)) :
-			run_exit_code(&vm, ret);
 	}
+	run_input_stop(&input);
 	vm_destroy(&vm);
 	if (console >= 0)
 		close(console);

@@ -21,6 +21,7 @@ struct run_opts {
 	unsigned cpus;
 	unsigned timeout_s;
 	bool hugetlb, stats;
+	bool reboot_exit;     /* --reboot exit: a guest reset ends the run (status 3) */
 };
 
 /*

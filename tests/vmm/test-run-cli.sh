@@ -1,8 +1,8 @@
 #!/bin/sh
 # `iovirt run` end to end: exit status and messages for poweroff, a finished
 # guest image, a triple fault, a timeout, and bad kernels, images and sizes.
-# Usage: test-run-cli.sh IOVIRT HELLO.elf POWEROFF.elf CRASH.elf HANG.elf
-iovirt=$1 hello=$2 poweroff=$3 crash=$4 hang=$5
+# Usage: test-run-cli.sh IOVIRT HELLO.elf POWEROFF.elf CRASH.elf HANG.elf FIRST.elf REBOOT.elf
+iovirt=$1 hello=$2 poweroff=$3 crash=$4 hang=$5 reboot=$7
 out=$(mktemp) err=$(mktemp) junk=$(mktemp)
 trap 'rm -f "$out" "$err" "$junk"' EXIT
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"; exit 1; }
@@ -37,6 +37,13 @@ expect 2 "multiple of 2 MiB" --guest "$hello" --mem 3M
 expect 2 "exactly one of" --guest "$hello" --kernel "$junk"
 expect 2 "unknown device" --guest "$hello" --device nosuchdevice
 expect 0 "hello from cpu 0 of 1" --guest "$hello" --mem 64M --device pci-testdev
+# A guest that reboots twice runs again each time (the default), or ends the run with --reboot exit.
+expect 0 "boot 2" --guest "$reboot" --cpus 2 --mem 64M --device pci-testdev
+[ "$(grep -c 'restarting the guest' "$err")" = 2 ] || fail "--reboot restart: expected two restarts"
+grep -q "boot 1" "$out" || fail "--reboot restart: the second boot printed nothing"
+expect 3 "exiting (--reboot exit)" --guest "$reboot" --mem 64M --reboot exit
+grep -q "boot 1" "$out" && fail "--reboot exit: the guest ran again"
+expect 2 "expected restart or exit" --guest "$reboot" --reboot sometimes
 # --hugetlb: runs when 32 free 2 MiB pages are reserved, otherwise a clear error
 free_huge=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
 if [ "${free_huge:-0}" -ge 32 ]; then
