@@ -134,8 +134,15 @@ static void check_bar_moves(void)
 	pci_bar_set(tbdf, 1, 0xfffffffffff00000ULL);                /* wraps: refused */
 	pci_bar_set(tbdf, 1, bar1);
 	GUEST_ASSERT_EQ(mmio_read32(bar1), TESTDEV_BAR1_PATTERN);
+	pci_bar_set(tbdf, 0, 0xd0080000);
+	pci_bar_set(tbdf, 1, 0xd0000000);      /* over BAR0, which lies strictly inside: refused */
+	GUEST_ASSERT_EQ(mmio_read32(0xd0080000 + TESTDEV_MAGIC), TESTDEV_MAGIC_VALUE);
+	pci_bar_set(tbdf, 0, bar0);
 	pci_bar_set(tbdf, 1, 0xd8000000);                           /* RAM-backed BAR moves */
 	GUEST_ASSERT_EQ(mmio_read32(0xd8000000 + 0x40), 0x40 ^ TESTDEV_BAR1_PATTERN);
+	pci_bar_set(tbdf, 0, 0xd8004000);      /* a trapped BAR inside the RAM-backed one: refused */
+	GUEST_ASSERT_EQ(mmio_read32(0xd8004000 + 0x40), 0x4040 ^ TESTDEV_BAR1_PATTERN);
+	pci_bar_set(tbdf, 0, bar0);
 	mmio_write32(0xd8000000 + 0x80, 0xfeedf00d);                /* lands in host memory */
 	pci_bar_set(tbdf, 1, bar1);
 	GUEST_ASSERT_EQ(mmio_read32(bar1 + 0x80), 0xfeedf00d);
@@ -293,7 +300,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT(read(pci_testdev_doorbell_fd(dev), &doorbells, 8) == 8 && doorbells == 3,
 		    "doorbell ioeventfd count %lu", (unsigned long)doorbells);
 	pci_root_stats(plat.pci, &st);
-	TEST_ASSERT(st.bar_refused >= 3 && st.bad_cfg >= 2, "refused %lu bad_cfg %lu",
+	TEST_ASSERT(st.bar_refused >= 5 && st.bad_cfg >= 2, "refused %lu bad_cfg %lu",
 		    (unsigned long)st.bar_refused, (unsigned long)st.bad_cfg);
 	printf("ok: pci (BAR placements refused %lu, config accesses to absent functions %lu)\n",
 	       (unsigned long)st.bar_refused, (unsigned long)st.bad_cfg);
