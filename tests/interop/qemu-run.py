@@ -136,11 +136,23 @@ def main():
             elif event == "done":
                 done_status = keys.get("status")
             elif event == "sync":
-                stage, value = int(keys["stage"]), int(keys["value"])
-                if stage in (SYNC_LINK_DOWN, SYNC_LINK_UP):
+                try:
+                    stage, value = int(keys["stage"]), int(keys["value"])
+                except (KeyError, ValueError):
+                    problems.append("malformed: " + line)
+                    continue
+                if stage in (SYNC_LINK_DOWN, SYNC_LINK_UP) and 0 <= value < len(nics):
                     if qmp is None:
-                        qmp = Qmp(qmp_path)
-                    qmp.execute("set_link", name="nic%d" % value, up=stage == SYNC_LINK_UP)
+                        try:
+                            qmp = Qmp(qmp_path)
+                        except (OSError, RuntimeError, ValueError) as e:
+                            problems.append("QMP connect: %s" % e)
+                            continue
+                    try:
+                        qmp.execute("set_link", name="nic%d" % value,
+                                    up=stage == SYNC_LINK_UP)
+                    except (OSError, RuntimeError, ValueError) as e:
+                        problems.append("QMP set_link: %s" % e)
             if keys.get("ok") == "0":
                 problems.append("failed: " + line)
     if timed_out:
