@@ -98,8 +98,15 @@ static int eerd_read(struct e1000_dev *d, unsigned addr, uint16_t *word)
 	return -ETIMEDOUT;
 }
 
+/*
+ * The MAC from EEPROM words 0-2 through EERD ("eerd"; "eerd!=ral" when a
+ * valid receive address 0 disagrees), else from RAL0/RAH0 ("ral"). Then
+ * receive address 0 is (re)programmed with it.
+ */
 static void mac_read(struct nic *n, struct e1000_dev *d)
 {
+	uint32_t lo = rd(d, E1000_RAL0), hi = rd(d, E1000_RAH0);
+	uint8_t ral[6] = { lo, lo >> 8, lo >> 16, lo >> 24, hi, hi >> 8 };
 	uint16_t w[3];
 
 	if (!eerd_read(d, 0, &w[0]) && !eerd_read(d, 1, &w[1]) && !eerd_read(d, 2, &w[2])) {
@@ -107,14 +114,9 @@ static void mac_read(struct nic *n, struct e1000_dev *d)
 			n->mac[2 * i] = w[i] & 0xff;
 			n->mac[2 * i + 1] = w[i] >> 8;
 		}
-		n->mac_source = "eerd";
+		n->mac_source = (hi & RAH_AV) && memcmp(ral, n->mac, 6) ? "eerd!=ral" : "eerd";
 	} else {
-		uint32_t lo = rd(d, E1000_RAL0), hi = rd(d, E1000_RAH0);
-
-		for (unsigned i = 0; i < 4; i++)
-			n->mac[i] = lo >> (8 * i);
-		n->mac[4] = hi;
-		n->mac[5] = hi >> 8;
+		memcpy(n->mac, ral, 6);
 		n->mac_source = "ral";
 	}
 	wr(d, E1000_RAL0, n->mac[0] | n->mac[1] << 8 | n->mac[2] << 16 | (uint32_t)n->mac[3] << 24);

@@ -47,7 +47,7 @@ struct nic {
 	volatile uint64_t link_irqs; /* ... that reported a link or configuration change */
 	uint64_t tx_frames, rx_frames, kicks;
 	uint32_t features_lo, features_hi; /* virtio-net: negotiated features */
-	const char *mac_source;            /* e1000: "eerd" or "ral" */
+	const char *mac_source;            /* e1000: "eerd", "eerd!=ral" or "ral" */
 	void *priv;
 };
 

@@ -6,13 +6,15 @@
  * sequence order, the flow and both MACs. Then one size each way
  * interrupt-driven at ring 0 (the CPU halts until b interrupts), interrupt
  * throttling on every e1000 (ITR: fewer interrupts than frames), and link
- * down/up on every NIC (asked of the host with GUEST_SYNC_LINK_DOWN/UP).
+ * down/up on every NIC (asked of the host with GUEST_SYNC_LINK_DOWN/UP),
+ * and notification suppression on every virtio-net.
  *
  * Reports (host-link.h syntax, all with ok=0|1):
  *   IOVIRT-GUEST: nic index=<i> kind=<e1000|virtio-net> mac=<xx:..> ...
  *   IOVIRT-GUEST: frames mode=<poll|irq> from=<i> to=<i> len=<n> sent=<n> received=<n> errors=<n> irqs=<n> ok=
  *   IOVIRT-GUEST: itr nic=<i> frames=<n> irqs_off=<n> irqs_on=<n> ok=
  *   IOVIRT-GUEST: link nic=<i> down=<0|1> up=<0|1> irqs=<n> ok=
+ *   IOVIRT-GUEST: notify nic=<i> event_idx=<0|1> queued=<n> kicks=<n> ok=  (virtio-net)
  */
 #ifdef IOVIRT_GUEST
 #include "guest.h"
@@ -209,6 +211,21 @@ static void link_check(struct nic *n)
 		     (unsigned long)(n->link_irqs - irqs0), ok);
 }
 
+/*
+ * virtio-net with EVENT_IDX: the driver kicked fewer times than it queued
+ * buffers (every sent frame and every reposted receive buffer).
+ */
+static void notify_check(struct nic *n)
+{
+	uint64_t queued = n->tx_frames + n->rx_frames;
+	int event_idx = !!(n->features_lo & 1u << 29);
+	int ok = event_idx && n->kicks < queued;
+
+	failures += !ok;
+	guest_report("notify nic=%u event_idx=%d queued=%lu kicks=%lu ok=%d", n->index, event_idx,
+		     (unsigned long)queued, (unsigned long)n->kicks, ok);
+}
+
 static void nic_describe(struct nic *n)
 {
 	const uint8_t *m = n->mac;
@@ -249,6 +266,9 @@ int guest_main(unsigned cpu, unsigned ncpus)
 		guest_report("stats nic=%u tx=%lu rx=%lu kicks=%lu irqs=%lu", i,
 			     (unsigned long)nics[i].tx_frames, (unsigned long)nics[i].rx_frames,
 			     (unsigned long)nics[i].kicks, (unsigned long)nics[i].irqs);
+	for (int i = 0; i < 2; i++)
+		if (nics[i].kind == NIC_VIRTIO_NET)
+			notify_check(&nics[i]);
 	guest_report("summary failures=%u ok=%d", failures, failures == 0);
 	return failures ? 1 : 0;
 }
