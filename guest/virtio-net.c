@@ -10,6 +10,7 @@
 #include "guest.h"
 #include "nic.h"
 #include "pci.h"
+#include "virtq.h"
 
 #define PCI_CAP_ID_VENDOR   0x09
 #define VIRTIO_CAP_COMMON   1
@@ -47,7 +48,6 @@
 
 #define NET_S_LINK_UP 1
 #define NET_HDR_LEN  12 /* virtio_net_hdr with num_buffers (VERSION_1) */
-#define VRING_DESC_F_WRITE 2
 #define VIRTIO_NO_VECTOR 0xffff
 
 #define VQ_SIZE      128
@@ -56,33 +56,13 @@
 #define VNET_MAX     2
 #define VNET_VEC     0x70 /* + 4 * instance + MSI-X vector */
 
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct vring_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[VQ_SIZE];
-	uint16_t used_event;
-};
-
-struct vring_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct { uint32_t id, len; } ring[VQ_SIZE];
-	uint16_t avail_event;
-};
-
 struct vq {
-	struct vring_desc desc[VQ_SIZE] __attribute__((aligned(4096)));
-	struct vring_avail avail __attribute__((aligned(4096)));
-	struct vring_used used __attribute__((aligned(4096)));
+	struct virtq_desc desc[VQ_SIZE] __attribute__((aligned(4096)));
+	uint16_t avail[VIRTQ_AVAIL_BYTES(VQ_SIZE) / 2] __attribute__((aligned(4096)));
+	uint8_t used[VIRTQ_USED_BYTES(VQ_SIZE)] __attribute__((aligned(4096)));
 	uint8_t buf[VQ_SIZE][NIC_BUF_SIZE] __attribute__((aligned(4096)));
-	uint16_t size, index, avail_idx, last_used, notify_off;
+	struct virtq q;
+	uint16_t index, notify_off;
 	uint16_t free[VQ_SIZE];
 	unsigned nfree;
 };
@@ -100,13 +80,6 @@ static struct vnet_dev vnet_devs[VNET_MAX];
 static unsigned vnet_count;
 
 static inline void mb(void) { __asm__ volatile("mfence" ::: "memory"); }
-static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
-
-/* The virtio ring rule: has the index moved from old to new past event? */
-static inline int need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
-}
 
 static int caps_find(struct vnet_dev *d, uint16_t bdf)
 {
@@ -165,25 +138,24 @@ static int features_negotiate(struct nic *n, struct vnet_dev *d)
 
 static int vq_setup(struct vnet_dev *d, struct vq *q, uint16_t index, uint16_t vector)
 {
-	uint16_t max;
+	uint16_t max, size;
 
 	mmio_write16(d->common + VC_Q_SELECT, index);
 	max = mmio_read16(d->common + VC_Q_SIZE);
-	if (!max)
-		return -ENODEV;
-	q->size = max < VQ_SIZE ? max : VQ_SIZE;
-	q->index = index;
-	q->avail_idx = q->last_used = 0;
-	q->nfree = q->size;
-	for (unsigned i = 0; i < q->size; i++)
-		q->free[i] = q->size - 1 - i;
+	size = max < VQ_SIZE ? max : VQ_SIZE;
 	memset(q->desc, 0, sizeof(q->desc));
-	memset(&q->avail, 0, sizeof(q->avail));
-	memset(&q->used, 0, sizeof(q->used));
-	mmio_write16(d->common + VC_Q_SIZE, q->size);
+	memset(q->avail, 0, sizeof(q->avail));
+	memset(q->used, 0, sizeof(q->used));
+	if (virtq_init(&q->q, q->desc, q->avail, q->used, size, d->event_idx))
+		return -ENODEV;
+	q->index = index;
+	q->nfree = size;
+	for (unsigned i = 0; i < size; i++)
+		q->free[i] = size - 1 - i;
+	mmio_write16(d->common + VC_Q_SIZE, size);
 	mmio_write64(d->common + VC_Q_DESC, (uint64_t)q->desc);
-	mmio_write64(d->common + VC_Q_AVAIL, (uint64_t)&q->avail);
-	mmio_write64(d->common + VC_Q_USED, (uint64_t)&q->used);
+	mmio_write64(d->common + VC_Q_AVAIL, (uint64_t)q->avail);
+	mmio_write64(d->common + VC_Q_USED, (uint64_t)q->used);
 	mmio_write16(d->common + VC_Q_MSIX, vector);
 	if (mmio_read16(d->common + VC_Q_MSIX) != vector)
 		return -EIO;
@@ -192,59 +164,46 @@ static int vq_setup(struct vnet_dev *d, struct vq *q, uint16_t index, uint16_t v
 	return 0;
 }
 
-/* The avail ring's used_event / used ring's avail_event sit right after their rings. */
-static volatile uint16_t *used_event(struct vq *q) { return &q->avail.ring[q->size]; }
-static volatile uint16_t *avail_event(struct vq *q) { return (uint16_t *)&q->used.ring[q->size]; }
-
-static void vq_kick(struct nic *n, struct vq *q, uint16_t old_idx)
+static void vq_notify(struct nic *n, struct vq *q)
 {
 	struct vnet_dev *d = n->priv;
 
-	mb();
-	if (d->event_idx ? !need_event(*avail_event(q), q->avail_idx, old_idx)
-			 : (((volatile struct vring_used *)&q->used)->flags & 1))
-		return;
 	mmio_write16(d->notify + (uint64_t)q->notify_off * d->notify_mult, q->index);
 	n->kicks++;
 }
 
-static void vq_publish(struct vq *q, uint16_t id)
+static void vq_kick(struct nic *n, struct vq *q, uint16_t old_idx)
 {
-	q->avail.ring[q->avail_idx % q->size] = id;
-	q->avail_idx++;
-	barrier();
-	((volatile struct vring_avail *)&q->avail)->idx = q->avail_idx;
+	mb(); /* the new avail index before reading avail_event */
+	if (virtq_kick_needed(&q->q, old_idx))
+		vq_notify(n, q);
 }
 
 static void rx_post(struct vq *q, uint16_t id)
 {
-	q->desc[id] = (struct vring_desc){ .addr = (uint64_t)q->buf[id], .len = NIC_BUF_SIZE,
-					   .flags = VRING_DESC_F_WRITE };
-	vq_publish(q, id);
+	q->desc[id] = (struct virtq_desc){ .addr = (uint64_t)q->buf[id], .len = NIC_BUF_SIZE,
+					   .flags = VIRTQ_DESC_F_WRITE };
+	virtq_publish(&q->q, id);
 }
 
 static void vnet_poll(struct nic *n)
 {
 	struct vnet_dev *d = n->priv;
 	struct vq *q = &d->tx;
+	uint16_t id;
+	uint32_t len;
 
-	while (q->last_used != ((volatile struct vring_used *)&q->used)->idx) {
-		uint32_t id;
-
-		barrier();
-		id = q->used.ring[q->last_used % q->size].id;
-		q->last_used++;
-		if (id < q->size && q->nfree < q->size)
+	while (virtq_take(&q->q, &id, &len) == 1)
+		if (q->nfree < q->q.size)
 			q->free[q->nfree++] = id;
-	}
-	*used_event(q) = q->last_used;
+	virtq_irq_want(&q->q, 1);
 }
 
 static int vnet_send(struct nic *n, const void *frame, uint32_t len)
 {
 	struct vnet_dev *d = n->priv;
 	struct vq *q = &d->tx;
-	uint16_t id, old = q->avail_idx;
+	uint16_t id, old = q->q.avail_idx;
 
 	if (len < 14 || len > NIC_FRAME_MAX)
 		return -EINVAL;
@@ -254,35 +213,24 @@ static int vnet_send(struct nic *n, const void *frame, uint32_t len)
 	id = q->free[--q->nfree];
 	memset(q->buf[id], 0, NET_HDR_LEN);
 	memcpy(q->buf[id] + NET_HDR_LEN, frame, len);
-	q->desc[id] = (struct vring_desc){ .addr = (uint64_t)q->buf[id], .len = NET_HDR_LEN + len };
-	vq_publish(q, id);
+	q->desc[id] = (struct virtq_desc){ .addr = (uint64_t)q->buf[id], .len = NET_HDR_LEN + len };
+	virtq_publish(&q->q, id);
 	vq_kick(n, q, old);
 	n->tx_frames++;
 	return 0;
-}
-
-/* Take the next used RX entry: its id and length, or -1 when none. */
-static int rx_take(struct vq *q, uint16_t *id, uint32_t *len)
-{
-	if (q->last_used == ((volatile struct vring_used *)&q->used)->idx)
-		return -1;
-	barrier();
-	*id = q->used.ring[q->last_used % q->size].id;
-	*len = q->used.ring[q->last_used % q->size].len;
-	q->last_used++;
-	return *id < q->size ? 0 : -1;
 }
 
 static int vnet_recv(struct nic *n, void *buf, uint32_t size)
 {
 	struct vnet_dev *d = n->priv;
 	struct vq *q = &d->rx;
-	uint16_t id, old = q->avail_idx, nbufs;
+	uint16_t id, old = q->q.avail_idx, nbufs;
 	uint32_t len, got = 0;
-	int ret = 0;
+	int ret = virtq_take(&q->q, &id, &len);
 
-	if (rx_take(q, &id, &len))
-		return 0;
+	if (ret <= 0)
+		return ret ? -EIO : 0;
+	ret = 0;
 	nbufs = q->buf[id][10] | q->buf[id][11] << 8;
 	if (len < NET_HDR_LEN || len > NIC_BUF_SIZE || nbufs == 0)
 		ret = -EIO;
@@ -297,12 +245,12 @@ static int vnet_recv(struct nic *n, void *buf, uint32_t size)
 		rx_post(q, id);
 		if (b + 1 >= nbufs || ret)
 			break;
-		if (rx_take(q, &id, &len) || len > NIC_BUF_SIZE) {
+		if (virtq_take(&q->q, &id, &len) != 1 || len > NIC_BUF_SIZE) {
 			ret = -EIO;
 			break;
 		}
 	}
-	*used_event(q) = q->last_used;
+	virtq_irq_want(&q->q, 1);
 	vq_kick(n, q, old);
 	if (ret)
 		return ret;
@@ -384,12 +332,11 @@ static int vnet_start(struct nic *n, struct vnet_dev *d)
 		return ret;
 	for (unsigned i = 0; i < 6; i++)
 		n->mac[i] = mmio_read8(d->device + i);
-	for (uint16_t id = 0; id < d->rx.size; id++)
+	for (uint16_t id = 0; id < d->rx.q.size; id++)
 		rx_post(&d->rx, id);
 	d->rx.nfree = 0;
 	mmio_write8(d->common + VC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
-	mmio_write16(d->notify + (uint64_t)d->rx.notify_off * d->notify_mult, VQ_RX);
-	n->kicks++;
+	vq_notify(n, &d->rx);
 	return 0;
 }
 

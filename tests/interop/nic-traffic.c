@@ -72,6 +72,8 @@ static unsigned frames_drain(struct flow_job *j)
 	while ((len = nic_recv(j->rx, rxframe, sizeof(rxframe))) != 0) {
 		frame_verify(j, len);
 		n++;
+		if (len < 0)
+			break; /* a broken ring stays broken: let the deadline end it */
 	}
 	return n;
 }
