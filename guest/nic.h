@@ -47,6 +47,7 @@ struct nic {
 	volatile uint64_t link_irqs; /* ... that reported a link or configuration change */
 	uint64_t tx_frames, rx_frames, kicks;
 	uint32_t features_lo, features_hi; /* virtio-net: negotiated features */
+	uint32_t offered_lo, offered_hi;   /* virtio-net: features the device offered */
 	const char *mac_source;            /* e1000: "eerd", "eerd!=ral" or "ral" */
 	void *priv;
 };

@@ -119,7 +119,7 @@ static int features_negotiate(struct nic *n, struct vnet_dev *d)
 {
 	uint64_t want = 1ULL << F_VERSION_1 | 1ULL << F_MAC | 1ULL << F_STATUS |
 			1ULL << F_MRG_RXBUF | 1ULL << F_EVENT_IDX;
-	uint64_t f = features_read(d) & want;
+	uint64_t offered = features_read(d), f = offered & want;
 
 	if (!(f & 1ULL << F_VERSION_1))
 		return -ENODEV;
@@ -130,6 +130,8 @@ static int features_negotiate(struct nic *n, struct vnet_dev *d)
 	mmio_write8(d->common + VC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
 	if (!(mmio_read8(d->common + VC_STATUS) & ST_FEATURES_OK))
 		return -EIO;
+	n->offered_lo = (uint32_t)offered;
+	n->offered_hi = offered >> 32;
 	n->features_lo = (uint32_t)f;
 	n->features_hi = f >> 32;
 	d->event_idx = !!(f & 1ULL << F_EVENT_IDX);

@@ -233,10 +233,10 @@ static void nic_describe(struct nic *n)
 	const uint8_t *m = n->mac;
 
 	guest_report("nic index=%u kind=%s bdf=%02x:%02x.%x mac=%02x:%02x:%02x:%02x:%02x:%02x "
-		     "link=%d mac_source=%s features=0x%x%08x",
+		     "link=%d mac_source=%s features=0x%x%08x offered=0x%x%08x",
 		     n->index, n->name, n->bdf >> 8, (n->bdf >> 3) & 31, n->bdf & 7, m[0], m[1], m[2],
 		     m[3], m[4], m[5], nic_link_up(n), n->mac_source ? n->mac_source : "config",
-		     n->features_hi, n->features_lo);
+		     n->features_hi, n->features_lo, n->offered_hi, n->offered_lo);
 }
 
 int guest_main(unsigned cpu, unsigned ncpus)
