@@ -91,7 +91,8 @@ def parse(line):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qemu", default="qemu-system-x86_64")
-    ap.add_argument("--nics", default="e1000,virtio")
+    ap.add_argument("--nics", default="e1000,virtio",
+                    help="comma-separated e1000|virtio, on one hub; empty for none")
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("image")
@@ -101,7 +102,7 @@ def main():
     if not qemu:
         print("SKIP: %s not found (install qemu-system-x86)" % a.qemu)
         return 77
-    nics = a.nics.split(",")
+    nics = [n for n in a.nics.split(",") if n]
     tmp = tempfile.mkdtemp(prefix="iovirt-interop-")
     qmp_path = os.path.join(tmp, "qmp.sock")
     cmd = qemu_cmd(qemu, a.image, nics, qmp_path)
