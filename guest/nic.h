@@ -52,11 +52,14 @@ struct nic {
 	void *priv;
 };
 
-#define EAGAIN 11
-#define EINVAL 22
-#define ENODEV 19
-#define EIO    5
+/* Linux errno values (the guest has no libc). */
+#ifndef EAGAIN
+#define EIO       5
+#define EAGAIN    11
+#define ENODEV    19
+#define EINVAL    22
 #define ETIMEDOUT 110
+#endif
 
 /*
  * Find every e1000 and virtio-net on bus 0 and bring each up (reset, MAC,
