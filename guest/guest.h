@@ -8,6 +8,11 @@
  * reports UCALL_DONE with CPU 0's return value.
  *
  * A test file defines guest_main() inside #ifdef IOVIRT_GUEST.
+ *
+ * Entered through multiboot instead (multiboot.S, another VMM such as QEMU),
+ * the runtime builds its own identity map, runs CPU 0 only and talks to the
+ * host over COM1 and isa-debug-exit (host-link.h); the same calls below work
+ * on both links.
  */
 #ifndef GUEST_H
 #define GUEST_H
@@ -16,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host-link.h"
 #include "io.h"
 #include "ucall-abi.h"
 
@@ -95,6 +101,12 @@ void guest_map(uint64_t gpa, uint64_t size);
 /* Local APIC (xAPIC MMIO). */
 uint32_t lapic_id(void);
 void lapic_eoi(void);
+
+/*
+ * Route IOAPIC pin to vector on APIC ID 0, active high, level- or
+ * edge-triggered, masked or not. Ring 0 only.
+ */
+void guest_ioapic_route(unsigned pin, unsigned vector, int level, int masked);
 
 /* The C library subset the compiler may call on its own. */
 void *memset(void *d, int c, size_t n);

@@ -200,6 +200,8 @@ uint64_t ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *buf)
 {
 	struct ucall uc = { .cmd = cmd, .args = { a0, a1 } };
 
+	if (guest_link_foreign)
+		return guest_link_com1_ucall(cmd, a0, a1, buf);
 	if (buf)
 		guest_snprintf(uc.buf, sizeof(uc.buf), "%s", buf);
 	outl(UCALL_PORT, (uint32_t)(uint64_t)&uc);
@@ -214,6 +216,10 @@ void guest_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	guest_vsnprintf(uc.buf, sizeof(uc.buf), fmt, ap);
 	va_end(ap);
+	if (guest_link_foreign) {
+		guest_link_com1_ucall(UCALL_PRINT, 0, 0, uc.buf);
+		return;
+	}
 	outl(UCALL_PORT, (uint32_t)(uint64_t)&uc);
 }
 
@@ -241,6 +247,8 @@ void guest_assert_fail(const char *file, unsigned line, const char *expr, const 
 	if (n >= 0 && (size_t)n < sizeof(uc.buf))
 		guest_vsnprintf(uc.buf + n, sizeof(uc.buf) - n, fmt, ap);
 	va_end(ap);
+	if (guest_link_foreign)
+		guest_link_com1_ucall(UCALL_ASSERT, line, 0, uc.buf);
 	for (;;) {
 		outl(UCALL_PORT, (uint32_t)(uint64_t)&uc);
 		__asm__ volatile("cli; hlt");

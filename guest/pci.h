@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "host-link.h"
+
 #define PCI_BDF(b, d, f) ((uint16_t)(((b) << 8) | ((d) << 3) | (f)))
 #define PCI_NONE 0xffff
 
@@ -36,13 +38,27 @@ void pci_cf8_write(uint16_t bdf, unsigned off, unsigned size, uint32_t val);
 uint32_t pci_ecam_read(uint16_t bdf, unsigned off, unsigned size);
 void pci_ecam_write(uint16_t bdf, unsigned off, unsigned size, uint32_t val);
 
-/* The runtime's default accessors (ECAM). */
-static inline uint32_t pci_read32(uint16_t bdf, unsigned off) { return pci_ecam_read(bdf, off, 4); }
-static inline uint16_t pci_read16(uint16_t bdf, unsigned off) { return pci_ecam_read(bdf, off, 2); }
-static inline uint8_t pci_read8(uint16_t bdf, unsigned off) { return pci_ecam_read(bdf, off, 1); }
-static inline void pci_write32(uint16_t bdf, unsigned off, uint32_t v) { pci_ecam_write(bdf, off, 4, v); }
-static inline void pci_write16(uint16_t bdf, unsigned off, uint16_t v) { pci_ecam_write(bdf, off, 2, v); }
-static inline void pci_write8(uint16_t bdf, unsigned off, uint8_t v) { pci_ecam_write(bdf, off, 1, v); }
+/*
+ * The runtime's default accessors: ECAM under iovirt, CF8/CFC (offsets
+ * 0..255) on the foreign host link (host-link.h), where no ECAM is assumed.
+ */
+static inline uint32_t pci_cfg_read(uint16_t bdf, unsigned off, unsigned size)
+{
+	return guest_link_foreign ? pci_cf8_read(bdf, off, size) : pci_ecam_read(bdf, off, size);
+}
+static inline void pci_cfg_write(uint16_t bdf, unsigned off, unsigned size, uint32_t v)
+{
+	if (guest_link_foreign)
+		pci_cf8_write(bdf, off, size, v);
+	else
+		pci_ecam_write(bdf, off, size, v);
+}
+static inline uint32_t pci_read32(uint16_t bdf, unsigned off) { return pci_cfg_read(bdf, off, 4); }
+static inline uint16_t pci_read16(uint16_t bdf, unsigned off) { return pci_cfg_read(bdf, off, 2); }
+static inline uint8_t pci_read8(uint16_t bdf, unsigned off) { return pci_cfg_read(bdf, off, 1); }
+static inline void pci_write32(uint16_t bdf, unsigned off, uint32_t v) { pci_cfg_write(bdf, off, 4, v); }
+static inline void pci_write16(uint16_t bdf, unsigned off, uint16_t v) { pci_cfg_write(bdf, off, 2, v); }
+static inline void pci_write8(uint16_t bdf, unsigned off, uint8_t v) { pci_cfg_write(bdf, off, 1, v); }
 
 /* Scan bus 0; the first function with vendor:device, or PCI_NONE. */
 uint16_t pci_find_device(uint16_t vendor, uint16_t device);

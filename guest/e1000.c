@@ -1,0 +1,284 @@
+/*
+ * e1000 (82540EM) driver: legacy TX and RX descriptors, MAC from the EEPROM
+ * through EERD (RAL/RAH when EERD does not answer), INTx through the IOAPIC
+ * pin named by the Interrupt Line register, throttling through ITR.
+ */
+#include "guest.h"
+#include "nic.h"
+#include "pci.h"
+
+#define E1000_CTRL   0x0000
+#define E1000_STATUS 0x0008
+#define E1000_EERD   0x0014
+#define E1000_ICR    0x00c0
+#define E1000_ITR    0x00c4
+#define E1000_IMS    0x00d0
+#define E1000_IMC    0x00d8
+#define E1000_RCTL   0x0100
+#define E1000_TCTL   0x0400
+#define E1000_TIPG   0x0410
+#define E1000_RDBAL  0x2800
+#define E1000_RDBAH  0x2804
+#define E1000_RDLEN  0x2808
+#define E1000_RDH    0x2810
+#define E1000_RDT    0x2818
+#define E1000_TDBAL  0x3800
+#define E1000_TDBAH  0x3804
+#define E1000_TDLEN  0x3808
+#define E1000_TDH    0x3810
+#define E1000_TDT    0x3818
+#define E1000_MTA    0x5200
+#define E1000_RAL0   0x5400
+#define E1000_RAH0   0x5404
+
+#define CTRL_ASDE    (1u << 5)
+#define CTRL_SLU     (1u << 6)
+#define CTRL_RST     (1u << 26)
+#define STATUS_LU    (1u << 1)
+#define EERD_START   (1u << 0)
+#define EERD_DONE    (1u << 4)
+#define ICR_TXDW     (1u << 0)
+#define ICR_LSC      (1u << 2)
+#define ICR_RXDMT0   (1u << 4)
+#define ICR_RXO      (1u << 6)
+#define ICR_RXT0     (1u << 7)
+#define RCTL_EN      (1u << 1)
+#define RCTL_BAM     (1u << 15)
+#define RCTL_SECRC   (1u << 26)
+#define TCTL_EN      (1u << 1)
+#define TCTL_PSP     (1u << 3)
+#define RAH_AV       (1u << 31)
+#define TXD_EOP      0x01
+#define TXD_IFCS     0x02
+#define TXD_RS       0x08
+#define DESC_DD      0x01
+#define RXD_EOP      0x02
+
+#define E1000_RING   128
+#define E1000_MAX    2
+#define E1000_VEC    0x50 /* + IOAPIC pin (shared by the NICs on that line) */
+
+struct e1000_desc {
+	uint64_t addr;
+	uint16_t length;
+	uint8_t cso_csum0;   /* TX: CSO; RX: checksum low byte */
+	uint8_t cmd_csum1;   /* TX: CMD; RX: checksum high byte */
+	uint8_t status;
+	uint8_t css_errors;  /* TX: CSS; RX: errors */
+	uint16_t special;
+} __attribute__((packed));
+
+struct e1000_dev {
+	struct e1000_desc rx[E1000_RING] __attribute__((aligned(4096)));
+	struct e1000_desc tx[E1000_RING] __attribute__((aligned(4096)));
+	uint8_t rxbuf[E1000_RING][NIC_BUF_SIZE] __attribute__((aligned(4096)));
+	uint8_t txbuf[E1000_RING][NIC_BUF_SIZE] __attribute__((aligned(4096)));
+	uint64_t mmio;
+	unsigned rx_next, tx_tail, tx_clean;
+};
+
+static struct e1000_dev e1000_devs[E1000_MAX];
+static unsigned e1000_count;
+
+static uint32_t rd(struct e1000_dev *d, unsigned reg) { return mmio_read32(d->mmio + reg); }
+static void wr(struct e1000_dev *d, unsigned reg, uint32_t v) { mmio_write32(d->mmio + reg, v); }
+
+/* One EEPROM word through EERD: 0 and *word, or -ETIMEDOUT. */
+static int eerd_read(struct e1000_dev *d, unsigned addr, uint16_t *word)
+{
+	wr(d, E1000_EERD, EERD_START | (addr << 8));
+	for (unsigned i = 0; i < 100000; i++) {
+		uint32_t v = rd(d, E1000_EERD);
+
+		if (v & EERD_DONE) {
+			*word = v >> 16;
+			return 0;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * The MAC from EEPROM words 0-2 through EERD ("eerd"; "eerd!=ral" when a
+ * valid receive address 0 disagrees), else from RAL0/RAH0 ("ral"). Then
+ * receive address 0 is (re)programmed with it.
+ */
+static void mac_read(struct nic *n, struct e1000_dev *d)
+{
+	uint32_t lo = rd(d, E1000_RAL0), hi = rd(d, E1000_RAH0);
+	uint8_t ral[6] = { lo, lo >> 8, lo >> 16, lo >> 24, hi, hi >> 8 };
+	uint16_t w[3];
+
+	if (!eerd_read(d, 0, &w[0]) && !eerd_read(d, 1, &w[1]) && !eerd_read(d, 2, &w[2])) {
+		for (unsigned i = 0; i < 3; i++) {
+			n->mac[2 * i] = w[i] & 0xff;
+			n->mac[2 * i + 1] = w[i] >> 8;
+		}
+		n->mac_source = (hi & RAH_AV) && memcmp(ral, n->mac, 6) ? "eerd!=ral" : "eerd";
+	} else {
+		memcpy(n->mac, ral, 6);
+		n->mac_source = "ral";
+	}
+	wr(d, E1000_RAL0, n->mac[0] | n->mac[1] << 8 | n->mac[2] << 16 | (uint32_t)n->mac[3] << 24);
+	wr(d, E1000_RAH0, n->mac[4] | n->mac[5] << 8 | RAH_AV);
+}
+
+static void rings_init(struct e1000_dev *d)
+{
+	for (unsigned i = 0; i < E1000_RING; i++) {
+		d->rx[i] = (struct e1000_desc){ .addr = (uint64_t)d->rxbuf[i] };
+		d->tx[i] = (struct e1000_desc){ .addr = (uint64_t)d->txbuf[i], .status = DESC_DD };
+	}
+	wr(d, E1000_RDBAL, (uint32_t)(uint64_t)d->rx);
+	wr(d, E1000_RDBAH, (uint64_t)d->rx >> 32);
+	wr(d, E1000_RDLEN, sizeof(d->rx));
+	wr(d, E1000_RDH, 0);
+	wr(d, E1000_RDT, E1000_RING - 1);
+	wr(d, E1000_TDBAL, (uint32_t)(uint64_t)d->tx);
+	wr(d, E1000_TDBAH, (uint64_t)d->tx >> 32);
+	wr(d, E1000_TDLEN, sizeof(d->tx));
+	wr(d, E1000_TDH, 0);
+	wr(d, E1000_TDT, 0);
+	d->rx_next = d->tx_tail = d->tx_clean = 0;
+	wr(d, E1000_RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC); /* BSIZE 00: 2048-byte buffers */
+	wr(d, E1000_TIPG, 10 | 8 << 10 | 6 << 20);
+	wr(d, E1000_TCTL, TCTL_EN | TCTL_PSP | 0x10 << 4 | 0x40 << 12);
+}
+
+static void e1000_poll(struct nic *n)
+{
+	struct e1000_dev *d = n->priv;
+
+	while (d->tx_clean != d->tx_tail && (((volatile struct e1000_desc *)&d->tx[d->tx_clean])->status & DESC_DD))
+		d->tx_clean = (d->tx_clean + 1) % E1000_RING;
+}
+
+static int e1000_send(struct nic *n, const void *frame, uint32_t len)
+{
+	struct e1000_dev *d = n->priv;
+	unsigned t = d->tx_tail, next = (t + 1) % E1000_RING;
+
+	if (len < 14 || len > NIC_FRAME_MAX)
+		return -EINVAL;
+	e1000_poll(n);
+	if (next == d->tx_clean)
+		return -EAGAIN;
+	memcpy(d->txbuf[t], frame, len);
+	d->tx[t].length = len;
+	d->tx[t].cmd_csum1 = TXD_EOP | TXD_IFCS | TXD_RS;
+	d->tx[t].status = 0;
+	__asm__ volatile("" ::: "memory");
+	d->tx_tail = next;
+	wr(d, E1000_TDT, next);
+	n->tx_frames++;
+	return 0;
+}
+
+static int e1000_recv(struct nic *n, void *buf, uint32_t size)
+{
+	struct e1000_dev *d = n->priv;
+	volatile struct e1000_desc *r = &d->rx[d->rx_next];
+	uint32_t len;
+	int ret;
+
+	if (!(r->status & DESC_DD))
+		return 0;
+	__asm__ volatile("" ::: "memory");
+	len = r->length;
+	if (!(r->status & RXD_EOP) || r->css_errors || len > size || len > NIC_BUF_SIZE)
+		ret = -EIO;
+	else {
+		memcpy(buf, d->rxbuf[d->rx_next], len);
+		ret = (int)len;
+		n->rx_frames++;
+	}
+	r->status = 0;
+	wr(d, E1000_RDT, d->rx_next);
+	d->rx_next = (d->rx_next + 1) % E1000_RING;
+	return ret;
+}
+
+static int e1000_link_up(struct nic *n)
+{
+	return !!(rd(n->priv, E1000_STATUS) & STATUS_LU);
+}
+
+static void e1000_irq(struct nic *n, unsigned arg)
+{
+	uint32_t icr = rd(n->priv, E1000_ICR); /* read-to-clear: deasserts INTx */
+
+	if (!icr)
+		return; /* shared line, not ours */
+	n->irqs++;
+	if (icr & (ICR_RXT0 | ICR_RXO | ICR_RXDMT0))
+		n->rx_irqs++;
+	if (icr & ICR_TXDW)
+		n->tx_irqs++;
+	if (icr & ICR_LSC)
+		n->link_irqs++;
+}
+
+static void e1000_irq_enable(struct nic *n, int on)
+{
+	struct e1000_dev *d = n->priv;
+
+	if (on) {
+		wr(d, E1000_IMS, ICR_TXDW | ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
+	} else {
+		wr(d, E1000_IMC, ~0u);
+		rd(d, E1000_ICR);
+	}
+}
+
+void e1000_set_itr(struct nic *n, uint32_t interval)
+{
+	wr(n->priv, E1000_ITR, interval & 0xffff);
+}
+
+static const struct nic_ops e1000_ops = {
+	.send = e1000_send,
+	.recv = e1000_recv,
+	.poll = e1000_poll,
+	.link_up = e1000_link_up,
+	.irq_enable = e1000_irq_enable,
+};
+
+int e1000_probe(struct nic *n, uint16_t bdf)
+{
+	struct e1000_dev *d;
+	unsigned line;
+	int ret;
+
+	if (e1000_count >= E1000_MAX)
+		return -ENODEV;
+	ret = nic_pci_enable(bdf);
+	if (ret)
+		return ret;
+	d = &e1000_devs[e1000_count];
+	memset(n, 0, sizeof(*n));
+	n->ops = &e1000_ops;
+	n->kind = NIC_E1000;
+	n->name = "e1000";
+	n->bdf = bdf;
+	n->priv = d;
+	d->mmio = pci_bar_addr(bdf, 0);
+	if (!d->mmio)
+		return -ENODEV;
+	wr(d, E1000_IMC, ~0u);
+	wr(d, E1000_CTRL, rd(d, E1000_CTRL) | CTRL_RST);
+	for (unsigned i = 0; rd(d, E1000_CTRL) & CTRL_RST; i++)
+		if (i > 1000000)
+			return -ETIMEDOUT;
+	wr(d, E1000_IMC, ~0u);
+	rd(d, E1000_ICR);
+	wr(d, E1000_CTRL, rd(d, E1000_CTRL) | CTRL_SLU | CTRL_ASDE);
+	mac_read(n, d);
+	for (unsigned i = 0; i < 128; i++)
+		wr(d, E1000_MTA + 4 * i, 0);
+	rings_init(d);
+	line = pci_read8(bdf, PCI_INTERRUPT_LINE);
+	if (line < 24 && !nic_irq_bind(E1000_VEC + line, e1000_irq, n, 0))
+		guest_ioapic_route(line, E1000_VEC + line, 1, 0);
+	e1000_count++;
+	return 0;
+}
