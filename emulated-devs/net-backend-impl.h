@@ -1,6 +1,6 @@
 /*
  * What the back-end files share and nothing else includes: their ops, the
- * counters' atomic update, iovec copies and the strict "k=v,k=v" parser.
+ * counters' atomic update and the strict "k=v,k=v" parser.
  */
 #ifndef IOVIRT_NET_BACKEND_IMPL_H
 #define IOVIRT_NET_BACKEND_IMPL_H
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "iov.h"
 #include "net-backend.h"
 
 extern const struct net_backend_ops net_tap_ops;
@@ -26,16 +27,6 @@ static inline uint64_t net_stat_read(const uint64_t *counter)
 {
 	return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
-
-/* The total length of iov (the wrappers have checked it does not overflow). */
-size_t net_iov_len(const struct iovec *iov, int iovcnt);
-
-/* Copy up to len bytes from iov, starting skip bytes in, to buf; returns bytes copied. */
-size_t net_iov_to_buf(const struct iovec *iov, int iovcnt, size_t skip, void *buf, size_t len);
-
-/* Copy len bytes of buf into iov, starting skip bytes in; returns bytes copied. */
-size_t net_iov_from_buf(const struct iovec *iov, int iovcnt, size_t skip, const void *buf,
-			size_t len);
 
 /*
  * Split args ("k=v,k=v", may be "") and call fn(ctx, key, value) for each

@@ -231,54 +231,6 @@ void net_backend_stats(struct net_backend *be, struct net_backend_stats *out)
 	out->rx_bad = net_stat_read(&s->rx_bad);
 }
 
-size_t net_iov_len(const struct iovec *iov, int iovcnt)
-{
-	size_t total = 0;
-
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	return total;
-}
-
-size_t net_iov_to_buf(const struct iovec *iov, int iovcnt, size_t skip, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (int i = 0; i < iovcnt && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (skip >= n) {
-			skip -= n;
-			continue;
-		}
-		n = MIN(n - skip, len - done);
-		memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
-size_t net_iov_from_buf(const struct iovec *iov, int iovcnt, size_t skip, const void *buf,
-			size_t len)
-{
-	size_t done = 0;
-
-	for (int i = 0; i < iovcnt && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (skip >= n) {
-			skip -= n;
-			continue;
-		}
-		n = MIN(n - skip, len - done);
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
 /* Copy the token s[0..len) into dst (NET_ARG_MAX bytes) if it is a valid key or value. */
 static int net_arg_token(const char *s, size_t len, char *dst)
 {

@@ -189,12 +189,12 @@ static ssize_t net_gen_recv(struct net_backend *be, const struct iovec *iov, int
 	g->paced++;
 	if (net_gen_done(g))
 		net_gen_idle(g);
-	if (hdr + g->size > net_iov_len(iov, iovcnt))
+	if (hdr + g->size > iov_length(iov, iovcnt))
 		return -EMSGSIZE;
 	net_frame_build(g->tx, (uint32_t)g->size, g->dst, src, (uint16_t)(n % g->flows),
 			(uint32_t)(n / g->flows));
-	net_iov_from_buf(iov, iovcnt, 0, zero_hdr, hdr);
-	net_iov_from_buf(iov, iovcnt, hdr, g->tx, g->size);
+	iov_from_buf(iov, iovcnt, 0, zero_hdr, hdr);
+	iov_from_buf(iov, iovcnt, hdr, g->tx, g->size);
 	return (ssize_t)(hdr + g->size);
 }
 
@@ -229,14 +229,14 @@ static void net_gen_track(struct net_gen *g, uint16_t flow, uint32_t seq)
 static ssize_t net_gen_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
 	struct net_gen *g = be->priv;
-	size_t total = net_iov_len(iov, iovcnt), hdr = be->vnet_hdr ? NET_VNET_HDR_LEN : 0;
+	size_t total = iov_length(iov, iovcnt), hdr = be->vnet_hdr ? NET_VNET_HDR_LEN : 0;
 	size_t len = total - hdr;
 	enum net_frame_error err = NET_FRAME_BAD_LEN;
 	uint32_t seq;
 	uint16_t flow;
 
 	if (len <= sizeof(g->rx)) {
-		net_iov_to_buf(iov, iovcnt, hdr, g->rx, len);
+		iov_to_buf(iov, iovcnt, hdr, g->rx, len);
 		err = net_frame_check(g->rx, (uint32_t)len, &seq, &flow);
 	}
 	if (err == NET_FRAME_OK) {

@@ -167,7 +167,7 @@ static ssize_t net_hub_send(struct net_backend *be, const struct iovec *iov, int
 			net_stat_add(&p->be->stats.rx_dropped, 1);
 	}
 	pthread_rwlock_unlock(&self->hub->lock);
-	return (ssize_t)net_iov_len(iov, iovcnt);
+	return (ssize_t)iov_length(iov, iovcnt);
 }
 
 static ssize_t net_hub_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)

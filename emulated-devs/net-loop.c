@@ -31,7 +31,7 @@ static ssize_t net_loop_send(struct net_backend *be, const struct iovec *iov, in
 {
 	int ret = net_queue_push(be->priv, iov, iovcnt, be->vnet_hdr);
 
-	return ret < 0 ? ret : (ssize_t)net_iov_len(iov, iovcnt);
+	return ret < 0 ? ret : (ssize_t)iov_length(iov, iovcnt);
 }
 
 static ssize_t net_loop_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)

@@ -83,7 +83,7 @@ static void net_queue_signal(struct net_queue *q, bool nonempty)
 
 int net_queue_push(struct net_queue *q, const struct iovec *iov, int iovcnt, bool has_hdr)
 {
-	size_t len = net_iov_len(iov, iovcnt), hdr = has_hdr ? 0 : NET_VNET_HDR_LEN;
+	size_t len = iov_length(iov, iovcnt), hdr = has_hdr ? 0 : NET_VNET_HDR_LEN;
 	struct net_queue_slot *s;
 
 	if (len + hdr > NET_FRAME_MAX || len + hdr < NET_VNET_HDR_LEN)
@@ -95,7 +95,7 @@ int net_queue_push(struct net_queue *q, const struct iovec *iov, int iovcnt, boo
 	}
 	s = &q->slots[(q->head + q->count) % q->depth];
 	memset(s->data, 0, hdr);
-	net_iov_to_buf(iov, iovcnt, 0, s->data + hdr, len);
+	iov_to_buf(iov, iovcnt, 0, s->data + hdr, len);
 	s->len = (uint32_t)(len + hdr);
 	if (q->count++ == 0)
 		net_queue_signal(q, true);
@@ -198,10 +198,10 @@ ssize_t net_queue_pop(struct net_queue *q, struct net_backend *be, const struct 
 	s = net_queue_head_for(q, be);
 	if (!s) {
 		ret = -EAGAIN;
-	} else if (s->len - skip > net_iov_len(iov, iovcnt)) {
+	} else if (s->len - skip > iov_length(iov, iovcnt)) {
 		ret = -EMSGSIZE;
 	} else {
-		ret = (ssize_t)net_iov_from_buf(iov, iovcnt, 0, s->data + skip, s->len - skip);
+		ret = (ssize_t)iov_from_buf(iov, iovcnt, 0, s->data + skip, s->len - skip);
 	}
 	if (s)
 		net_queue_drop_head(q);

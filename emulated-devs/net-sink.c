@@ -17,7 +17,7 @@ static void net_sink_close(struct net_backend *be)
 
 static ssize_t net_sink_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
-	return (ssize_t)net_iov_len(iov, iovcnt);
+	return (ssize_t)iov_length(iov, iovcnt);
 }
 
 static ssize_t net_sink_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)

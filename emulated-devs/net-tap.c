@@ -119,9 +119,9 @@ static ssize_t net_tap_recv_staged(struct net_backend *be, struct net_tap *t,
 	size_t skip = be->vnet_hdr ? 0 : NET_VNET_HDR_LEN, len = t->staged - skip;
 
 	t->staged = 0;
-	if (len > net_iov_len(iov, iovcnt))
+	if (len > iov_length(iov, iovcnt))
 		return -EMSGSIZE;
-	return (ssize_t)net_iov_from_buf(iov, iovcnt, 0, t->stage + skip, len);
+	return (ssize_t)iov_from_buf(iov, iovcnt, 0, t->stage + skip, len);
 }
 
 static ssize_t net_tap_peek_len(struct net_backend *be);
@@ -130,7 +130,7 @@ static ssize_t net_tap_recv(struct net_backend *be, const struct iovec *iov, int
 {
 	struct net_tap *t = be->priv;
 	struct iovec v[NET_BE_IOV_MAX + 2];
-	size_t cap = net_iov_len(iov, iovcnt), skip = be->vnet_hdr ? 0 : NET_VNET_HDR_LEN;
+	size_t cap = iov_length(iov, iovcnt), skip = be->vnet_hdr ? 0 : NET_VNET_HDR_LEN;
 	int n_v = 0;
 	ssize_t n;
 

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "compiler.h"
+#include "iov.h"
 
 struct guest_mem;
 
@@ -152,16 +153,5 @@ void virtq_notify_disable(struct virtq *vq);
 
 /* Number of available chains not yet taken (0 when stopped or broken). */
 unsigned virtq_avail_count(struct virtq *vq);
-
-/* Copy helpers over an iovec array: bytes copied. */
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len);
-size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len);
-
-/*
- * Make dst (room for dst_max entries) the part of iov[0..n) that starts skip
- * bytes in. Returns the entry count of dst.
- */
-unsigned iov_skip(const struct iovec *iov, unsigned n, size_t skip, struct iovec *dst,
-		  unsigned dst_max);
 
 #endif
