@@ -49,6 +49,11 @@ static const char usage[] =
 	"  --cpus N          vCPUs, 1-64 (default 1)\n"
 	"  --hugetlb         back guest RAM with 2 MiB huge pages\n"
 	"  --device NAME     add a PCI device (pci-testdev); may be repeated\n"
+	"  --net MODEL,backend=SPEC[,mac=MAC]\n"
+	"                    add a NIC, up to 8: MODEL e1000 or virtio; SPEC tap:NAME,\n"
+	"                    hub:ID (NICs of this VM on one hub), loop, sink or\n"
+	"                    gen:size=N,count=N,rate=PPS,... (docs/devices.md); MAC\n"
+	"                    defaults to 52:54:00:12:34:56 counting up\n"
 	"  --console FILE    write the serial console to FILE instead of standard output\n"
 	"  --timeout SEC     stop the guest after SEC seconds (exit status 1)\n"
 	"  --stats           print boot timing and per-vCPU KVM exit counters at the end\n"
@@ -125,6 +130,21 @@ static int set_device(struct run_opts *o, const char *a)
 	return -1;
 }
 
+static int set_net(struct run_opts *o, const char *a)
+{
+	struct nic_spec *spec = &o->nets[o->n_nets];
+	const char *why;
+
+	if (o->n_nets == RUN_MAX_NICS)
+		return cli_usage_error(&cli_cmd_run, "at most %d --net options", RUN_MAX_NICS);
+	if (nic_spec_parse(a, spec, &why))
+		return cli_usage_error(&cli_cmd_run, "--net %s: %s", a, why);
+	if (!spec->mac_given)
+		nic_default_mac(o->n_nets, spec->mac);
+	o->n_nets++;
+	return -1;
+}
+
 static int set_reboot(struct run_opts *o, const char *a)
 {
 	if (strcmp(a, "restart") && strcmp(a, "exit"))
@@ -152,6 +172,7 @@ static const struct run_option run_options[] = {
 	{ "timeout", required_argument, set_timeout },
 	{ "stats", no_argument, set_stats },
 	{ "reboot", required_argument, set_reboot },
+	{ "net", required_argument, set_net },
 	{ "help", no_argument, set_help },
 };
 
@@ -172,6 +193,13 @@ static int run_parse_check(const struct run_opts *o)
 		return cli_usage_error(&cli_cmd_run, "give exactly one of --kernel or --guest");
 	if (o->guest && o->initrd)
 		return cli_usage_error(&cli_cmd_run, "--initrd goes with --kernel, not --guest");
+	for (unsigned i = 0; i < o->n_nets; i++)
+		for (unsigned k = 0; k < i; k++)
+			if (!memcmp(o->nets[i].mac, o->nets[k].mac, 6))
+				return cli_usage_error(&cli_cmd_run, "--net: two NICs with MAC "
+						       "%02x:%02x:%02x:%02x:%02x:%02x", o->nets[i].mac[0],
+						       o->nets[i].mac[1], o->nets[i].mac[2], o->nets[i].mac[3],
+						       o->nets[i].mac[4], o->nets[i].mac[5]);
 	if (o->kernel && o->mem < LINUX_MIN_RAM)
 		return cli_usage_error(&cli_cmd_run, "--mem: a Linux guest needs at least %llu MiB",
 				       (unsigned long long)(LINUX_MIN_RAM >> 20));
@@ -230,6 +258,22 @@ static int run_boot(struct vm *vm, const struct run_opts *o)
 	else
 		ret = platform_boot_linux(vm, &cfg);
 	return ret ? run_load_error(ret, fault, o) : -1;
+}
+
+static int run_nics(struct vm *vm, struct platform *plat, const struct run_opts *o)
+{
+	for (unsigned i = 0; i < o->n_nets; i++) {
+		const struct nic_spec *spec = &o->nets[i];
+		const char *stage;
+		struct nic nic;
+		int ret = nic_add(vm, plat->pci, spec, spec->mac, &nic, &stage);
+
+		if (ret)
+			return cli_fail(&cli_cmd_run, "--net %s: cannot open the %s %s: %s",
+					spec->model->name, stage, !strcmp(stage, "backend") ?
+					spec->backend : spec->model->name, strerror(-ret));
+	}
+	return -1;
 }
 
 static int run_devices(struct vm *vm, struct platform *plat, const struct run_opts *o)
@@ -382,7 +426,8 @@ static int run_setup(struct vm *vm, struct platform *plat, const struct run_opts
 	ret = platform_attach(vm, *console, plat);
 	if (ret)
 		return cli_fail(&cli_cmd_run, "cannot set up the platform devices: %s", strerror(-ret));
-	return run_devices(vm, plat, o);
+	ret = run_devices(vm, plat, o);
+	return ret >= 0 ? ret : run_nics(vm, plat, o);
 }
 
 /* Milliseconds left of --timeout (0: none), at least 1 while it lasts. */

@@ -10,13 +10,17 @@
 #include <stdint.h>
 
 #include "boot-linux.h"
+#include "nic.h"
 
 #define RUN_MAX_DEVICES 16
+#define RUN_MAX_NICS    8
 
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *guest, *console;
 	const char *devices[RUN_MAX_DEVICES];
 	unsigned n_devices;
+	struct nic_spec nets[RUN_MAX_NICS]; /* --net, MACs filled in by run_check_inputs */
+	unsigned n_nets;
 	uint64_t mem;
 	unsigned cpus;
 	unsigned timeout_s;

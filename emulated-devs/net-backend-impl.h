@@ -39,7 +39,4 @@ int net_args_parse(const char *args, int (*fn)(void *ctx, const char *key, const
 /* A decimal number in min..max (no sign, no spaces, no trailing junk): 0 or -EINVAL. */
 int net_arg_u64(const char *val, uint64_t min, uint64_t max, uint64_t *out);
 
-/* A MAC address "xx:xx:xx:xx:xx:xx" (hex): 0 or -EINVAL. */
-int net_arg_mac(const char *val, uint8_t mac[6]);
-
 #endif

@@ -305,7 +305,7 @@ static int net_hex_digit(char c)
 	return -1;
 }
 
-int net_arg_mac(const char *val, uint8_t mac[6])
+int net_mac_parse(const char *val, uint8_t mac[6])
 {
 	uint8_t m[6];
 

@@ -203,6 +203,9 @@ int net_backend_set_offloads(struct net_backend *be, unsigned offloads) __must_c
 /* Copy the counters (each read atomically; be NULL gives zeros). */
 void net_backend_stats(struct net_backend *be, struct net_backend_stats *out);
 
+/* A MAC address "xx:xx:xx:xx:xx:xx" (hex digits): 0 or -EINVAL. */
+int net_mac_parse(const char *s, uint8_t mac[6]) __must_check;
+
 /* The table of back-end types, NULL-terminated (for --help and error messages). */
 extern const struct net_backend_ops *const net_backend_types[];
 

@@ -54,7 +54,7 @@ static int net_gen_arg(void *ctx, const char *key, const char *val)
 	case NET_GEN_ARG_RATE:
 		return net_arg_u64(val, 0, NET_GEN_RATE_MAX, &g->rate);
 	case NET_GEN_ARG_DST:
-		return net_arg_mac(val, g->dst);
+		return net_mac_parse(val, g->dst);
 	default:
 		return net_arg_u64(val, 1, NET_GEN_FLOWS, &g->flows);
 	}

@@ -29,6 +29,7 @@ enum rx_result { RX_DONE = 1, RX_NO_FRAME = 0, RX_NO_BUFFERS = 2, RX_BROKEN = -1
 struct virtio_net {
 	struct virtio_pci vp;
 	struct net_backend *be;
+	bool owns_be;              /* virtio_net_create() took it: closed at teardown */
 	uint8_t mac[6];
 	bool hdr_on;               /* the back-end carries virtio_net_hdr_v1 */
 	unsigned pairs;            /* queue pairs the driver set (VQ_PAIRS_SET), 1 by default */
@@ -555,6 +556,8 @@ static void net_teardown(struct pci_device *dev)
 
 	net_thread_stop(n);
 	virtio_pci_destroy(&n->vp);
+	if (n->owns_be)
+		net_backend_close(n->be);
 	net_free(n);
 }
 
@@ -678,9 +681,20 @@ int virtio_net_create(struct vm *vm, struct pci_root *root, struct net_backend *
 		net_teardown(dev);
 		return ret;
 	}
+	to_net(dev)->owns_be = true;
 	if (out)
 		*out = dev;
 	return 0;
+}
+
+void virtio_net_link_changed(struct pci_device *dev)
+{
+	struct virtio_net *n = to_net(dev);
+
+	pthread_mutex_lock(&n->vp.lock);
+	virtio_pci_config_changed(&n->vp);
+	pthread_mutex_unlock(&n->vp.lock);
+	virtio_pci_intx_sync(&n->vp);
 }
 
 void virtio_net_stats_get(struct pci_device *dev, struct virtio_net_stats *out)

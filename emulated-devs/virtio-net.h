@@ -77,9 +77,9 @@ struct virtio_net_stats {
 
 /*
  * Create a virtio-net function on root (next free slot) with the given MAC,
- * attached to back-end be, which must stay open until the VM is destroyed
- * (the caller closes it afterwards). The device's I/O thread starts now and
- * is stopped at vm_destroy() before the PCI core releases anything.
+ * attached to back-end be, which it takes over on success (closed at
+ * teardown; on failure the caller keeps it). The device's I/O thread starts
+ * now and is stopped when the PCI core quiesces the device.
  * 0, -EINVAL, -ENOSPC (no slot) or -errno.
  */
 int virtio_net_create(struct vm *vm, struct pci_root *root, struct net_backend *be,
@@ -89,7 +89,8 @@ int virtio_net_create(struct vm *vm, struct pci_root *root, struct net_backend *
  * The same device, not plugged anywhere (dev->vm and dev->root NULL), over
  * guest memory mem: for unit tests, which drive it through dev->ops and
  * pci_device_cfg_write(). With io_thread false no thread runs and the test
- * calls virtio_net_run_once() instead. Free with dev->ops->teardown(dev).
+ * calls virtio_net_run_once() instead. Free with dev->ops->teardown(dev); the
+ * back-end stays the caller's.
  */
 int virtio_net_new(const struct guest_mem *mem, struct net_backend *be, const uint8_t mac[6],
 		   bool io_thread, struct pci_device **out) __must_check;
@@ -99,6 +100,9 @@ int virtio_net_new(const struct guest_mem *mem, struct net_backend *be, const ui
  * received frames (the thread repeats passes while a queue has more).
  */
 void virtio_net_run_once(struct pci_device *dev);
+
+/* The back-end's link_up changed: tell the driver (configuration change interrupt). */
+void virtio_net_link_changed(struct pci_device *dev);
 
 /* A copy of the device's counters. */
 void virtio_net_stats_get(struct pci_device *dev, struct virtio_net_stats *out);

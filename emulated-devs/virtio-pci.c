@@ -66,6 +66,12 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 		vp_config_interrupt(vp);
 }
 
+void virtio_pci_config_changed(struct virtio_pci *vp)
+{
+	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
+		vp_config_interrupt(vp);
+}
+
 /* --- state --- */
 
 /* The transport's power-on state. */

@@ -224,6 +224,13 @@ void virtio_pci_queue_interrupt(struct virtio_pci *vp, unsigned q);
  */
 void virtio_pci_set_needs_reset(struct virtio_pci *vp);
 
+/*
+ * The device configuration changed (a virtio-net link, say): raise a
+ * configuration change interrupt once the driver is running. Caller holds
+ * vp->lock and calls virtio_pci_intx_sync() after dropping it.
+ */
+void virtio_pci_config_changed(struct virtio_pci *vp);
+
 /* Bring the INTx line in line with the ISR (no-op unless it changed). Without vp->lock. */
 void virtio_pci_intx_sync(struct virtio_pci *vp);
 
