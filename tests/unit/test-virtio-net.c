@@ -179,8 +179,22 @@ static int fake_set_offloads(struct net_backend *be, unsigned offloads)
 	return 0;
 }
 
+/* The back-end's close op: everything but the struct, which net_backend_close() frees. */
+static void fake_close(struct net_backend *be)
+{
+	struct fake_be *f = to_fake(be);
+
+	for (unsigned i = 0; i < f->tx_count; i++)
+		free(f->tx[i].data);
+	for (unsigned i = 0; i < f->rx_count; i++)
+		free(f->rx[(f->rx_head + i) % FAKE_QLEN].data);
+	close(f->be.poll_fd);
+	pthread_mutex_destroy(&f->lock);
+}
+
 static const struct net_backend_ops fake_ops = {
 	.name = "fake",
+	.close = fake_close,
 	.send = fake_send,
 	.recv = fake_recv,
 	.peek_len = fake_peek_len,
@@ -205,13 +219,7 @@ static struct fake_be *fake_new(bool vnet_hdr)
 
 static void fake_free(struct fake_be *f)
 {
-	for (unsigned i = 0; i < f->tx_count; i++)
-		free(f->tx[i].data);
-	for (unsigned i = 0; i < f->rx_count; i++)
-		free(f->rx[(f->rx_head + i) % FAKE_QLEN].data);
-	close(f->be.poll_fd);
-	pthread_mutex_destroy(&f->lock);
-	free(f);
+	net_backend_close(&f->be);
 }
 
 static void fake_queue_rx(struct fake_be *f, const void *data, size_t len)
@@ -1447,8 +1455,7 @@ static void test_plugged(void **state)
 	}
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
-	fake_free(d->fake);
-	free(d->ram);
+	free(d->ram); /* the plugged device closed its back-end, the fake, at teardown */
 	free(vm);
 	free(d);
 }
