@@ -266,8 +266,8 @@ static void e1000_tx_end(struct e1000 *s)
 {
 	struct e1000_tx_pkt *p = &s->tx;
 
-	if (!p->bad && p->tso && p->len < p->ctx.hdrlen)
-		p->bad = true; /* the header never completed */
+	if (!p->bad && (p->tso ? p->len < p->ctx.hdrlen : !p->len))
+		p->bad = true; /* no data, or the TSO header never completed */
 	if (p->bad)
 		s->cnt.tx_dropped++;
 	else if (p->tso)
