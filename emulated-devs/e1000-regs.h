@@ -245,7 +245,15 @@
 #define E1000_RXD_STAT_EOP  0x02u
 #define E1000_RXD_STAT_IXSM 0x04u
 #define E1000_RXD_STAT_VP   0x08u
+#define E1000_RXD_STAT_TCPCS 0x20u
+#define E1000_RXD_STAT_IPCS 0x40u
+#define E1000_RXD_ERR_TCPE  0x20u
+#define E1000_RXD_ERR_IPE   0x40u
 #define E1000_RXD_ERR_RXE   0x80u
+
+/* RXCSUM */
+#define E1000_RXCSUM_IPOFL  (1u << 8)
+#define E1000_RXCSUM_TUOFL  (1u << 9)
 
 #define E1000_DESC_SIZE 16
 

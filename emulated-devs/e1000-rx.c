@@ -160,6 +160,72 @@ static void e1000_rx_interrupts(struct e1000 *s, unsigned size)
 		e1000_irq_raise(s, causes);
 }
 
+/* What the last descriptor of a frame reports beyond DD and EOP. */
+struct e1000_rx_status {
+	uint8_t status;      /* VP, IPCS, TCPCS, or IXSM */
+	uint8_t errors;      /* IPE, TCPE */
+	uint16_t special;    /* the stripped VLAN tag */
+};
+
+#define ETH_P_IPV4 0x0800
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+/* TCP or UDP over unfragmented IPv4: status and error bits of its checksum (TUOFL). */
+static void e1000_rx_csum_l4(const uint8_t *ip, unsigned ihl, unsigned tot, struct e1000_rx_status *st)
+{
+	unsigned proto = ip[9], l4len = tot - ihl;
+	uint64_t sum;
+
+	if (get_be16(ip + 6) & 0x3fff)
+		return;
+	if (proto == IPPROTO_TCP_ ? l4len < 20 :
+	    proto != IPPROTO_UDP_ || l4len < 8 || !get_be16(ip + ihl + 6))
+		return;
+	sum = net_csum_add(proto + l4len, ip + 12, 8);
+	sum = net_csum_add(sum, ip + ihl, l4len);
+	st->status |= E1000_RXD_STAT_TCPCS;
+	if (net_csum_fold(sum) != 0xffff)
+		st->errors |= E1000_RXD_ERR_TCPE;
+}
+
+/*
+ * Receive checksum offload over the frame as placed (tag stripped or not):
+ * with RXCSUM.IPOFL the IPv4 header checksum (IPCS, IPE), with TUOFL the
+ * TCP/UDP one. Without either, IXSM tells the driver to check itself.
+ */
+static void e1000_rx_csum(struct e1000 *s, const uint8_t *f, size_t len, struct e1000_rx_status *st)
+{
+	uint32_t rxcsum = s->regs[R_RXCSUM];
+	size_t l3 = ETH_HLEN;
+	uint16_t type = get_be16(f + 12);
+	unsigned ihl, tot;
+	const uint8_t *ip;
+
+	if (!(rxcsum & (E1000_RXCSUM_IPOFL | E1000_RXCSUM_TUOFL))) {
+		st->status |= E1000_RXD_STAT_IXSM;
+		return;
+	}
+	if (type == (s->regs[R_VET] & 0xffff) && len >= ETH_HLEN + 4) {
+		l3 += 4;
+		type = get_be16(f + 16);
+	}
+	if (type != ETH_P_IPV4 || len < l3 + 20)
+		return;
+	ip = f + l3;
+	ihl = (ip[0] & 0xf) * 4;
+	tot = get_be16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || l3 + tot > len)
+		return;
+	if (rxcsum & E1000_RXCSUM_IPOFL) {
+		st->status |= E1000_RXD_STAT_IPCS;
+		if (net_csum_fold(net_csum_add(0, ip, ihl)) != 0xffff)
+			st->errors |= E1000_RXD_ERR_IPE;
+	}
+	if (rxcsum & E1000_RXCSUM_TUOFL)
+		e1000_rx_csum_l4(ip, ihl, tot, st);
+}
+
 /*
  * Write the frame into consecutive descriptors from RDH (the caller checked
  * there are enough). Data first, then length/errors/special, the status
@@ -167,16 +233,17 @@ static void e1000_rx_interrupts(struct e1000 *s, unsigned size)
  * buffer outside RAM gets no data and reports RXE.
  */
 static void e1000_rx_write(struct e1000 *s, uint8_t *ring, unsigned size, const uint8_t *f,
-			   size_t len, uint8_t vp, uint16_t tci)
+			   size_t len, const struct e1000_rx_status *st)
 {
 	unsigned bsize = e1000_rx_bufsize(s->regs[R_RCTL]), h = s->regs[R_RDH];
+	uint8_t ixsm = st->status & E1000_RXD_STAT_IXSM;
 
 	for (size_t off = 0; off < len; h = (h + 1) % size) {
 		uint8_t *d = ring + h * E1000_DESC_SIZE;
 		uint64_t addr;
 		size_t chunk = MIN((size_t)bsize, len - off);
 		bool last = off + chunk == len;
-		uint8_t *dst, err = 0;
+		uint8_t *dst, err = last ? st->errors : 0;
 
 		memcpy(&addr, d, 8);
 		addr = le64toh(addr);
@@ -184,17 +251,17 @@ static void e1000_rx_write(struct e1000 *s, uint8_t *ring, unsigned size, const 
 		if (dst) {
 			memcpy(dst, f + off, chunk);
 		} else {
-			err = E1000_RXD_ERR_RXE;
+			err |= E1000_RXD_ERR_RXE;
 			s->cnt.rx_dma_errors++;
 		}
 		d[8] = chunk & 0xff;
 		d[9] = chunk >> 8;
 		d[10] = d[11] = 0;
 		d[13] = err;
-		d[14] = last ? tci & 0xff : 0;
-		d[15] = last ? tci >> 8 : 0;
-		__atomic_store_n(&d[12], (uint8_t)(E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM |
-				 (last ? E1000_RXD_STAT_EOP | vp : 0)), __ATOMIC_RELEASE);
+		d[14] = last ? st->special & 0xff : 0;
+		d[15] = last ? st->special >> 8 : 0;
+		__atomic_store_n(&d[12], (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP |
+				 st->status : ixsm)), __ATOMIC_RELEASE);
 		off += chunk;
 	}
 	s->regs[R_RDH] = h;
@@ -235,7 +302,7 @@ bool e1000_rx_frame(struct e1000 *s, uint8_t *f, size_t len)
 	unsigned size = e1000_ring_size(s, R_RDLEN), bsize = e1000_rx_bufsize(s->regs[R_RCTL]);
 	bool tagged, strip, fcs = !(s->regs[R_RCTL] & E1000_RCTL_SECRC);
 	size_t wire = MAX(len, (size_t)E1000_ETH_MIN), out, need, free;
-	uint16_t tci = 0;
+	struct e1000_rx_status st = { 0 };
 	uint8_t *ring;
 
 	if (!e1000_rx_ready(s))
@@ -262,11 +329,13 @@ bool e1000_rx_frame(struct e1000 *s, uint8_t *f, size_t len)
 	/* Committed: pad as the wire would, strip the tag, append the FCS, in place. */
 	memset(f + len, 0, wire - len);
 	if (strip) {
-		tci = get_be16(f + 14);
+		st.special = get_be16(f + 14);
+		st.status = E1000_RXD_STAT_VP;
 		memmove(f + 4, f, 12);
 		f += 4;
 		wire -= 4;
 	}
+	e1000_rx_csum(s, f, wire, &st);
 	if (fcs) {
 		uint32_t c = e1000_fcs(f, wire);
 
@@ -274,7 +343,7 @@ bool e1000_rx_frame(struct e1000 *s, uint8_t *f, size_t len)
 			f[wire + i] = c >> (8 * i);
 	}
 	e1000_rx_stats(s, f, wire + 4);
-	e1000_rx_write(s, ring, size, f, out, strip ? E1000_RXD_STAT_VP : 0, tci);
+	e1000_rx_write(s, ring, size, f, out, &st);
 	e1000_rx_interrupts(s, size);
 	return true;
 }

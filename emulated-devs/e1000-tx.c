@@ -347,6 +347,7 @@ void e1000_tx_run(struct e1000 *s)
 	unsigned size = e1000_ring_size(s, R_TDLEN);
 	unsigned head = s->regs[R_TDH], tail = s->regs[R_TDT];
 	uint32_t causes = E1000_ICR_TXQE;
+	uint64_t tidv_was = s->tidv_at;
 	uint8_t *ring;
 
 	if (!(s->regs[R_TCTL] & E1000_TCTL_EN) || head == tail)
@@ -372,5 +373,6 @@ void e1000_tx_run(struct e1000 *s)
 	}
 	s->regs[R_TDH] = head;
 	e1000_irq_raise(s, causes);
-	e1000_timer_rearm(s);
+	if (s->tidv_at != tidv_was)
+		e1000_timer_rearm(s);
 }

@@ -244,10 +244,11 @@ void e1000_timers_expire(struct e1000 *s, uint64_t now)
 		s->tidv_at = s->tadv_at = 0;
 		causes |= E1000_ICR_TXDW;
 	}
-	if (causes)
-		e1000_irq_raise(s, causes);
-	else
+	if (!causes) {
 		e1000_irq_update(s);
+		return;
+	}
+	e1000_irq_raise(s, causes);
 	e1000_timer_rearm(s);
 }
 

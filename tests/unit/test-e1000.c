@@ -1141,6 +1141,65 @@ static void test_rx_vlan(void **state)
 	assert_memory_equal(gpa(e, RX_BUF + (uint64_t)h * RX_BUFSZ) + 12, f + 16, 64);
 }
 
+/* Make the IPv4 and TCP/UDP checksums of a frame from make_ip_frame() complete and valid. */
+static void finish_csums(uint8_t *f, size_t len)
+{
+	unsigned l4 = f[23] == 6 ? 16 : 6;
+	uint32_t pseudo = sum16(f + 26, 8, 0) + f[23] + (len - 34);
+
+	put16be(f + 24, 0);
+	put16be(f + 24, ~fold(sum16(f + 14, 20, 0)));
+	put16be(f + 34 + l4, 0);
+	put16be(f + 34 + l4, ~fold(sum16(f + 34, len - 34, pseudo)));
+}
+
+static uint8_t rx_one(struct env *e, const uint8_t *f, size_t len, uint8_t *errors)
+{
+	unsigned h = rd(e, RDH);
+
+	fb_push(e->fb, f, len);
+	e1000_poll(e->dev);
+	assert_int_equal(rd(e, RDH), (h + 1) % 16);
+	*errors = rxd(e, h)[13];
+	return rxd(e, h)[12];
+}
+
+static void test_rx_csum_offload(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[200], g[200], err;
+	size_t len = make_ip_frame(f, true, 100, false);
+
+	memcpy(f, our_mac, 6);
+	finish_csums(f, len);
+	assert_true(ip_csum_ok(f) && l4_csum_ok(f, len));
+	rx_setup(e, 16, 0);
+	assert_int_equal(rx_one(e, f, len, &err), 0x07);               /* RXCSUM off: IXSM */
+	wr(e, 0x5000, 0x300);                                           /* IPOFL, TUOFL */
+	assert_int_equal(rx_one(e, f, len, &err), 0x63);               /* IPCS, TCPCS */
+	assert_int_equal(err, 0);
+	memcpy(g, f, len);
+	g[len - 1] ^= 1;
+	assert_int_equal(rx_one(e, g, len, &err), 0x63);
+	assert_int_equal(err, 0x20);                                    /* TCPE */
+	memcpy(g, f, len);
+	g[22] ^= 1;                                                     /* TTL: header checksum off */
+	assert_int_equal(rx_one(e, g, len, &err), 0x63);
+	assert_int_equal(err, 0x40);                                    /* IPE */
+	memcpy(g, f, len);
+	put16be(g + 20, 0x2000);                                        /* a fragment: no L4 check */
+	finish_csums(g, len);
+	assert_int_equal(rx_one(e, g, len, &err), 0x43);
+	assert_int_equal(err, 0);
+	assert_int_equal(rx_one(e, g, make_frame(g, our_mac, 0x0806, 60), &err), 0x03);
+	len = make_ip_frame(g, false, 50, false);                       /* UDP without checksum */
+	memcpy(g, our_mac, 6);
+	finish_csums(g, len);
+	put16be(g + 40, 0);
+	assert_int_equal(rx_one(e, g, len, &err), 0x43);
+	assert_int_equal(err, 0);
+}
+
 static void test_rx_no_buffers(void **state)
 {
 	struct env *e = *state;
@@ -1474,6 +1533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_multi_descriptor_fcs, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_filters, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_vlan, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_csum_offload, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_no_buffers, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_timers, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_thread, env_setup, env_teardown),
