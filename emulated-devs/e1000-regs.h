@@ -14,6 +14,7 @@
  *   - rd/wr: the side effect on read and write, e1000_rd_<rd> and
  *     e1000_wr_<wr> (plain = stored value / masked store; ro = write
  *     ignored; clr = read-to-clear statistic; wo = write-only, reads 0).
+ * E1000_STAT rows are the statistics: read-only, read-to-clear, reset 0.
  * Reset, reads, writes, offset decoding and the debug dump all come from
  * this table; no other list of registers exists.
  */
@@ -47,6 +48,8 @@
 	X(AIT,      0x00458, 1,   4, 0,                0x0000ffff,    plain,  plain) \
 	X(LEDCTL,   0x00e00, 1,   4, 0x07068302,       0xcfcfcfcf,    plain,  plain) \
 	X(PBA,      0x01000, 1,   4, 0x00100030,       0x0000003f,    plain,  plain) \
+	X(FCRTL,    0x02160, 1,   4, 0,                0x8000fff8,    plain,  plain) \
+	X(FCRTH,    0x02168, 1,   4, 0,                0x0000fff8,    plain,  plain) \
 	X(RDBAL,    0x02800, 1,   4, 0,                0xfffffff0,    plain,  plain) \
 	X(RDBAH,    0x02804, 1,   4, 0,                0xffffffff,    plain,  plain) \
 	X(RDLEN,    0x02808, 1,   4, 0,                0x000fff80,    plain,  plain) \
