@@ -33,9 +33,18 @@ const struct e1000_reg_desc e1000_reg_table[] = {
 
 #define E1000_NROWS ARRAY_SIZE(e1000_reg_table)
 
+/* The table's contract, checked at build time: aligned rows inside BAR0, few enough to index. */
+#define E1000_REG_CHECK(nm, off, cnt, strd, rst, wm, rd, wr) \
+	_Static_assert((off) % 4 == 0 && (strd) % 4 == 0 && (cnt) >= 1 && \
+		       (off) + ((cnt) - 1) * (strd) < E1000_BAR0_SIZE, #nm ": aligned, inside BAR0");
+E1000_REGISTERS(E1000_REG_CHECK)
+#undef E1000_REG_CHECK
+_Static_assert(E1000_NREGS < UINT16_MAX, "register indices fit the offset map");
+
 /* Offset (in dwords) -> register index + 1 (0: nothing decodes there); index -> row. */
 static uint16_t e1000_offset_map[E1000_BAR0_SIZE / 4];
 static uint8_t e1000_index_row[E1000_NREGS];
+_Static_assert(E1000_NROWS <= 256, "rows fit e1000_index_row");
 static pthread_once_t e1000_map_once = PTHREAD_ONCE_INIT;
 
 static void e1000_map_build(void)
