@@ -21,6 +21,7 @@
 #define IOVIRT_E1000_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,6 +49,24 @@ extern const uint8_t e1000_default_mac[6];
  */
 int e1000_create(struct vm *vm, struct pci_root *root, struct net_backend *be,
 		 const uint8_t mac[6], struct pci_device **out) __must_check;
+
+/*
+ * Parse the argument string of `--device e1000,ARGS`: comma-separated
+ * "mac=XX:XX:XX:XX:XX:XX" (optional; unicast) and "backend=SPEC", which must
+ * come last and takes the rest of the string (a spec may hold commas). mac
+ * gets e1000_default_mac when none is given; spec gets the back-end spec
+ * (NUL-terminated). 0 or -EINVAL (unknown key, bad MAC, no back-end, spec
+ * longer than spec_size - 1).
+ */
+int e1000_args_parse(const char *args, uint8_t mac[6], char *spec, size_t spec_size) __must_check;
+
+/*
+ * The constructor for the PCI device-type table: parse args as above, open
+ * the back-end (scoped to vm for hubs) and e1000_create() with it; the
+ * back-end is closed again if the device cannot be created. 0 or -errno.
+ */
+int e1000_type_create(struct vm *vm, struct pci_root *root, const char *args,
+		      struct pci_device **out) __must_check;
 
 /*
  * The same model without a VM (unit tests): DMA goes to mem (which the

@@ -1609,6 +1609,40 @@ static void test_hostile_loopback_runts(void **state)
 	assert_int_equal(rd(e, GPRC), 1);
 }
 
+/* --- the argument string of --device e1000 --- */
+
+static void test_args(void **state)
+{
+	static const uint8_t want[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+	uint8_t mac[6];
+	char spec[32];
+
+	assert_int_equal(e1000_args_parse("backend=loop", mac, spec, sizeof(spec)), 0);
+	assert_string_equal(spec, "loop");
+	assert_memory_equal(mac, e1000_default_mac, 6);
+	assert_int_equal(e1000_args_parse("mac=52:54:00:AB:cd:ef,backend=gen:size=64,count=5", mac,
+					  spec, sizeof(spec)), 0);
+	assert_memory_equal(mac, want, 6);
+	assert_string_equal(spec, "gen:size=64,count=5");      /* the rest, commas and all */
+	assert_int_equal(e1000_args_parse("", mac, spec, sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse(NULL, mac, spec, sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("mac=52:54:00:ab:cd:ef", mac, spec, sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("backend=", mac, spec, sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("speed=10,backend=loop", mac, spec, sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("mac=01:00:5e:00:00:01,backend=loop", mac, spec,
+					  sizeof(spec)), -EINVAL);                 /* multicast */
+	assert_int_equal(e1000_args_parse("mac=52:54:00:ab:cd,backend=loop", mac, spec,
+					  sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("mac=52:54:00:ab:cd:efX,backend=loop", mac, spec,
+					  sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("mac=52-54-00-ab-cd-ef,backend=loop", mac, spec,
+					  sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("mac= 2:54:00:ab:cd:ef,backend=loop", mac, spec,
+					  sizeof(spec)), -EINVAL);
+	assert_int_equal(e1000_args_parse("backend=tap:a-name-far-too-long-for-the-buffer", mac,
+					  spec, sizeof(spec)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1642,6 +1676,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_endless_chain, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_rx, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_loopback_runts, env_setup, env_teardown),
+		cmocka_unit_test(test_args),
 	};
 
 	alarm(120); /* a hang is a failure */
