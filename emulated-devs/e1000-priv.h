@@ -183,8 +183,8 @@ void e1000_tx_reset(struct e1000 *s);
 bool e1000_rx_frame(struct e1000 *s, uint8_t *frame, size_t len);
 /* Whether the guest has given at least one receive buffer and RX is on. */
 bool e1000_rx_ready(struct e1000 *s);
-/* Receive from the back-end while buffers last (at most budget frames). */
-void e1000_rx_drain(struct e1000 *s, unsigned budget);
+/* Receive from the back-end while buffers last (at most budget frames); returns how many it took. */
+unsigned e1000_rx_drain(struct e1000 *s, unsigned budget);
 /* The receive and transmit delay timers expired at now: raise RXT0/TXDW. */
 void e1000_timers_expire(struct e1000 *s, uint64_t now);
 

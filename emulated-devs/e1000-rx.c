@@ -348,8 +348,10 @@ bool e1000_rx_frame(struct e1000 *s, uint8_t *f, size_t len)
 	return true;
 }
 
-void e1000_rx_drain(struct e1000 *s, unsigned budget)
+unsigned e1000_rx_drain(struct e1000 *s, unsigned budget)
 {
+	unsigned taken = 0;
+
 	while (budget-- && e1000_rx_ready(s)) {
 		struct iovec iov = { s->rx_buf, NET_FRAME_MAX };
 		ssize_t n;
@@ -359,16 +361,18 @@ void e1000_rx_drain(struct e1000 *s, unsigned budget)
 			if (n == -EMSGSIZE)
 				continue;
 			if (n < 0)
-				return;
+				break;
+			taken++;
 			s->rx_len = n;
 			s->rx_pending = true;
 			if (!e1000_rx_frame(s, s->rx_buf, s->rx_len)) {
 				e1000_stat_inc(s, R_RNBC);
-				return;
+				break;
 			}
 		} else if (!e1000_rx_frame(s, s->rx_buf, s->rx_len)) {
-			return;
+			break;
 		}
 		s->rx_pending = false;
 	}
+	return taken;
 }

@@ -20,6 +20,7 @@
 
 #define E1000_LINK_POLL_MS 200  /* how often the thread looks at the back-end's link */
 #define E1000_RX_BUDGET    256  /* frames per wake-up, so that quiesce is prompt */
+#define E1000_SPURIOUS_MAX 4    /* wake-ups on a readable poll_fd with no frame before backing off */
 
 const uint8_t e1000_default_mac[6] = { 0x02, 0x69, 0x6f, 0x76, 0x00, 0x01 };
 
@@ -461,14 +462,14 @@ static void e1000_link_update(struct e1000 *s)
 	e1000_irq_raise(s, E1000_ICR_LSC);
 }
 
-/* One round of the thread's work; returns whether to poll the back-end's fd. */
-static bool e1000_io_work(struct e1000 *s)
+/* One round of the thread's work: whether to poll the back-end's fd; *taken: frames received. */
+static bool e1000_io_work(struct e1000 *s, unsigned *taken)
 {
 	bool want;
 
 	e1000_link_update(s);
 	e1000_timers_expire(s, e1000_now(s));
-	e1000_rx_drain(s, E1000_RX_BUDGET);
+	*taken = e1000_rx_drain(s, E1000_RX_BUDGET);
 	want = !s->rx_pending && e1000_rx_ready(s) && s->be->poll_fd >= 0;
 	s->rx_blocked = !want;
 	return want;
@@ -477,9 +478,10 @@ static bool e1000_io_work(struct e1000 *s)
 void e1000_poll(struct pci_device *dev)
 {
 	struct e1000 *s = to_e1000(dev);
+	unsigned taken;
 
 	pthread_mutex_lock(&s->lock);
-	e1000_io_work(s);
+	e1000_io_work(s, &taken);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -491,11 +493,29 @@ static void drain_fd(int fd)
 		;
 }
 
+/*
+ * A back-end whose poll_fd stays readable while it has no frame (a broken
+ * level-triggered contract) would make this loop spin: after a few such
+ * wake-ups in a row the thread naps 1 ms between them, and says so once.
+ */
+static void e1000_io_backoff(struct e1000 *s, bool fd_ready, unsigned taken, unsigned *streak)
+{
+	*streak = fd_ready && !taken ? *streak + 1 : 0;
+	if (*streak < E1000_SPURIOUS_MAX)
+		return;
+	if (*streak == E1000_SPURIOUS_MAX)
+		log_warn("e1000 %s: back-end %s: poll_fd readable with no frame; backing off",
+			 s->dev.bdf, s->be->spec);
+	usleep(1000);
+}
+
 static void *e1000_io_thread(void *arg)
 {
 	struct e1000 *s = arg;
 	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
-	bool polling = false, want;
+	bool polling = false, want, fd_ready = false;
+	unsigned taken, streak = 0;
+	int n;
 
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
@@ -503,17 +523,21 @@ static void *e1000_io_thread(void *arg)
 			pthread_mutex_unlock(&s->lock);
 			break;
 		}
-		want = e1000_io_work(s);
+		want = e1000_io_work(s, &taken);
 		pthread_mutex_unlock(&s->lock);
+		e1000_io_backoff(s, fd_ready, taken, &streak);
 		if (want != polling) {
 			ev.data.fd = s->be->poll_fd;
 			if (epoll_ctl(s->epoll_fd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->be->poll_fd,
 				      &ev) == 0)
 				polling = want;
 		}
-		if (epoll_wait(s->epoll_fd, evs, ARRAY_SIZE(evs), E1000_LINK_POLL_MS) < 0 &&
-		    errno != EINTR)
+		n = epoll_wait(s->epoll_fd, evs, ARRAY_SIZE(evs), E1000_LINK_POLL_MS);
+		if (n < 0 && errno != EINTR)
 			log_warn("e1000 %s: epoll_wait: %s", s->dev.bdf, strerror(errno));
+		fd_ready = false;
+		for (int i = 0; i < n; i++)
+			fd_ready |= evs[i].data.fd == s->be->poll_fd;
 		drain_fd(s->wake_fd);
 		drain_fd(s->timer_fd);
 	}

@@ -138,6 +138,7 @@ struct fake_be {
 	uint8_t *rx;
 	size_t rx_len[FB_FRAMES];
 	unsigned rx_head, rx_tail;
+	unsigned recv_calls;
 	bool *closed;
 };
 
@@ -170,6 +171,7 @@ static ssize_t fb_recv(struct net_backend *be, const struct iovec *iov, int n)
 	uint64_t v;
 
 	pthread_mutex_lock(&fb->lock);
+	fb->recv_calls++;
 	if (fb->rx_head == fb->rx_tail) {
 		ret = -EAGAIN;
 	} else {
@@ -1322,6 +1324,29 @@ static void test_rx_thread(void **state)
 	assert_int_equal(rd(e, RDH), 1);
 }
 
+/* A back-end whose poll_fd stays readable with nothing to receive does not make the thread spin. */
+static void test_rx_thread_spurious_wakeups(void **state)
+{
+	struct env *e = *state;
+	uint64_t one = 1;
+	unsigned calls, i;
+	uint8_t f[64];
+
+	e1000_set_clock(e->dev, NULL, NULL);
+	rx_setup(e, 8, 0);
+	assert_int_equal(e1000_start(e->dev), 0);
+	assert_int_equal(write(e->fb->be.poll_fd, &one, sizeof(one)), sizeof(one)); /* no frame */
+	usleep(300000);
+	pthread_mutex_lock(&e->fb->lock);
+	calls = e->fb->recv_calls;
+	pthread_mutex_unlock(&e->fb->lock);
+	assert_true(calls < 2000);                          /* about one per millisecond */
+	fb_push(e->fb, f, make_frame(f, our_mac, 0x0800, 64));
+	for (i = 0; i < 2000 && rd(e, RDH) != 1; i++)
+		usleep(1000);
+	assert_int_equal(rd(e, RDH), 1);                    /* frames still get through */
+}
+
 /*
  * Two "vCPU" threads (one transmitting, one hammering the interrupt
  * registers) and the test thread (feeding and recycling the receive ring)
@@ -1669,6 +1694,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_no_buffers, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_timers, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_thread, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_thread_spurious_wakeups, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_stress, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_tx_rings, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_tx_buffers, env_setup, env_teardown),
