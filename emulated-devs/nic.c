@@ -4,9 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "e1000.h"
 #include "virtio-net.h"
 
 const struct nic_model nic_models[] = {
+	{
+		.name = "e1000",
+		.summary = "Intel 82540EM, emulated register by register",
+		.create = e1000_create,
+	},
 	{
 		.name = "virtio",
 		.summary = "virtio-net (virtio 1.x, modern PCI), serviced by an I/O thread in the VMM",

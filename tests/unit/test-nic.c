@@ -44,6 +44,8 @@ static void test_bad_specs(void **state)
 		{ "virtio,backend=loop,mac=02:00:00:00:00:0g", -EINVAL, "six hex bytes" },
 		{ "virtio,backend=loop,mac=02:00:00:00:00:011", -EINVAL, "six hex bytes" },
 		{ "virtio,mac=zz,backend=loop", -EINVAL, "six hex bytes" },
+		{ "e1000,mac=52-54-00-ab-cd-ef,backend=loop", -EINVAL, "six hex bytes" },
+		{ "e1000,mac= 2:54:00:ab:cd:ef,backend=loop", -EINVAL, "six hex bytes" },
 		{ "virtio,backend=tap:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		  -EINVAL, "too long" },
 	};
