@@ -6,12 +6,16 @@
 # must each fail with their own verdict, a SKIP-IN-LAB skip and a bash script
 # must pass; lab_vmm_verdict must name missing markers.
 # usage: test-vmm-tier-harness.sh SOURCE-ROOT WORK-DIR
-# WORK-DIR must not be below /tmp: files there would go to /vmm-tier/files in a
-# lab, which the stand-in does not have.
+# Files below /tmp or /run go to /vmm-tier/files in a lab, which the stand-in
+# does not have: a WORK-DIR there (a build tree in /tmp) is replaced by /var/tmp.
 set -u
 top=$1
 command -v busybox >/dev/null || { echo "SKIP: busybox is not installed"; exit 77; }
-mkdir -p "$2" && work=$(mktemp -d "$2/vmm-tier-harness.XXXXXX") || exit 1
+case $2 in
+/tmp/* | /run/*) base=/var/tmp ;;
+*) base=$2 ;;
+esac
+mkdir -p "$base" && work=$(mktemp -d "$base/vmm-tier-harness.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 status=0
 fail() { echo "FAIL: $*"; status=1; }

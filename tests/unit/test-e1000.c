@@ -460,8 +460,9 @@ static void rx_setup(struct env *e, unsigned ndesc, uint32_t rctl)
 	wr(e, RDLEN, ndesc * 16);
 	wr(e, RDH, 0);
 	wr(e, RDT, ndesc - 1);
-	wr(e, RCTL, RCTL_EN | RCTL_SECRC | rctl);
+	/* The snapshot comes before receive is enabled: a running I/O thread may DMA at once. */
 	memcpy(e->shadow, e->ram, RAM_SIZE);
+	wr(e, RCTL, RCTL_EN | RCTL_SECRC | rctl);
 }
 
 static const uint8_t *rxd(struct env *e, unsigned i)
