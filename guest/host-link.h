@@ -39,6 +39,12 @@
 /* SYNC stages the host acts on (value: the NIC index, see nic.h). */
 #define GUEST_SYNC_LINK_DOWN  0x4c440000u /* take the NIC's link down */
 #define GUEST_SYNC_LINK_UP    0x4c550000u /* bring it back up */
+/*
+ * Which workload to run (value 0): the host's reply picks it, 0 being the
+ * default (COM1 always answers 0). nic-traffic.c: GUEST_WORKLOAD_BACKENDS.
+ */
+#define GUEST_SYNC_WORKLOAD   0x574b0000u
+#define GUEST_WORKLOAD_BACKENDS 1 /* NIC 0 on loop, 1 on gen, 2 on sink (nic-traffic.c) */
 
 /* Nonzero when entered through multiboot (set by multiboot.S before _start). */
 extern volatile uint32_t guest_link_foreign;
