@@ -124,6 +124,8 @@ static void sync_handle(struct run *r, struct ucall *uc)
 {
 	uint64_t stage = uc->args[0], i = uc->args[1];
 
+	if (test_sync_tsc_answer(r->vm.vcpus[0], uc))
+		return;
 	if (stage == SYNC_WORKLOAD) {
 		TEST_ASSERT(!ucall_reply(r->vm.vcpus[0], r->backends ? WORKLOAD_BACKENDS : 0),
 			    "ucall reply");

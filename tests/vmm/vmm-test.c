@@ -54,6 +54,22 @@ void test_vm_create(struct vm *vm, struct platform *plat, const char *image, uns
 	TEST_ASSERT(!ret, "guest_image_boot(%s): %s", image, strerror(-ret));
 }
 
+/* As guest/host-link.h. */
+#define SYNC_TSC_KHZ 0x54530000u
+
+int test_sync_tsc_answer(struct vcpu *vcpu, const struct ucall *uc)
+{
+	int khz;
+
+	if (uc->cmd != UCALL_SYNC || uc->args[0] != SYNC_TSC_KHZ)
+		return 0;
+	khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ: %s", khz < 0 ? strerror(errno) : "0");
+	printf("host: guest TSC %d kHz (KVM_GET_TSC_KHZ)\n", khz);
+	TEST_ASSERT(!ucall_reply(vcpu, (uint64_t)khz), "ucall reply");
+	return 1;
+}
+
 uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc)
 {
 	int r = vcpu_run(vcpu);
