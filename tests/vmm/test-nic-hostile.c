@@ -401,7 +401,7 @@ static void v_tx_cycle(void)
 	v_kick(1, 0, 1);
 }
 
-/* The header over three descriptors (4 + 8 bytes, then the frame): legal, must still send. */
+/* The header over three descriptors (4 + 8 bytes, then the frame): legal; the guards still hold. */
 static void v_tx_hdr_split(void)
 {
 	uint32_t len = v_frame(60);
