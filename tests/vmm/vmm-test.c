@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -52,6 +53,21 @@ void test_vm_create(struct vm *vm, struct platform *plat, const char *image, uns
 	TEST_ASSERT(!ret, "platform_attach: %s", strerror(-ret));
 	ret = guest_image_boot(vm, image);
 	TEST_ASSERT(!ret, "guest_image_boot(%s): %s", image, strerror(-ret));
+}
+
+static void watchdog_fire(int sig)
+{
+	static const char msg[] = "watchdog: the run did not end in time (VMM or guest hung)\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+void test_watchdog(unsigned seconds)
+{
+	signal(SIGALRM, watchdog_fire);
+	alarm(seconds);
 }
 
 /* As guest/host-link.h. */
