@@ -55,7 +55,7 @@
 #define RXD_EOP      0x02
 
 #define E1000_RING   128
-#define E1000_MAX    2
+#define E1000_MAX    3
 #define E1000_VEC    0x50 /* + IOAPIC pin (shared by the NICs on that line) */
 
 struct e1000_desc {

@@ -125,6 +125,8 @@ uint64_t guest_tsc_per_ms(void)
 {
 	static uint64_t per_ms;
 
+	if (!per_ms && !guest_link_foreign)
+		per_ms = guest_sync(GUEST_SYNC_TSC_KHZ, 0);
 	if (!per_ms)
 		per_ms = tsc_calibrate();
 	return per_ms;

@@ -39,6 +39,19 @@
 /* SYNC stages the host acts on (value: the NIC index, see nic.h). */
 #define GUEST_SYNC_LINK_DOWN  0x4c440000u /* take the NIC's link down */
 #define GUEST_SYNC_LINK_UP    0x4c550000u /* bring it back up */
+/*
+ * Which workload to run (value 0): the host's reply picks it, 0 being the
+ * default (COM1 always answers 0). nic-traffic.c: GUEST_WORKLOAD_BACKENDS.
+ */
+#define GUEST_SYNC_WORKLOAD   0x574b0000u
+/*
+ * Asked once by guest_tsc_per_ms() under iovirt (value 0): a host may answer
+ * with the vCPU's TSC rate in kHz (KVM_GET_TSC_KHZ); 0, the default, makes
+ * the guest calibrate against the PIT, which nested KVM in the lab gets
+ * tens of times too low.
+ */
+#define GUEST_SYNC_TSC_KHZ    0x54530000u
+#define GUEST_WORKLOAD_BACKENDS 1 /* NIC 0 on loop, 1 on gen, 2 on sink (nic-traffic.c) */
 
 /* Nonzero when entered through multiboot (set by multiboot.S before _start). */
 extern volatile uint32_t guest_link_foreign;
@@ -55,7 +68,10 @@ uint64_t guest_link_com1_ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const cha
  */
 void guest_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A rough time base: TSC ticks per millisecond, measured against the PIT at first use. */
+/*
+ * A rough time base: TSC ticks per millisecond, from the host's answer to
+ * GUEST_SYNC_TSC_KHZ or else measured against the PIT, at first use.
+ */
 uint64_t guest_tsc_per_ms(void);
 
 #endif

@@ -53,7 +53,7 @@
 #define VQ_SIZE      128
 #define VQ_RX        0
 #define VQ_TX        1
-#define VNET_MAX     2
+#define VNET_MAX     3
 #define VNET_VEC     0x70 /* + 4 * instance + MSI-X vector */
 
 struct vq {

@@ -15,6 +15,18 @@
  *   IOVIRT-GUEST: itr nic=<i> frames=<n> irqs_off=<n> irqs_on=<n> ok=
  *   IOVIRT-GUEST: link nic=<i> down=<0|1> up=<0|1> irqs=<n> ok=
  *   IOVIRT-GUEST: notify nic=<i> event_idx=<0|1> queued=<n> kicks=<n> ok=  (virtio-net)
+ *
+ * When the host answers GUEST_SYNC_WORKLOAD with GUEST_WORKLOAD_BACKENDS
+ * (iovirt's vmm tier; QEMU's runs answer 0), the workload is instead one NIC
+ * per back-end: NIC 0 on loop sends each size to its own MAC and gets every
+ * frame back (the `frames` report, from=0 to=0); NIC 1 on gen receives
+ * BACKEND_FRAMES generated frames of BACKEND_GEN_LEN bytes (flow 0, sequence
+ * from 0, broadcast) and sends as many back for gen to verify; NIC 2 on sink
+ * sends BACKEND_FRAMES frames of each size. The host checks the back-ends'
+ * counters after `done`. Reports:
+ *   IOVIRT-GUEST: gen-rx nic=<i> len=<n> received=<n> errors=<n> ok=
+ *   IOVIRT-GUEST: gen-tx nic=<i> len=<n> sent=<n> ok=
+ *   IOVIRT-GUEST: sink nic=<i> len=<n> sent=<n> ok=
  */
 #ifdef IOVIRT_GUEST
 #include "guest.h"
@@ -26,6 +38,8 @@
 #define ITR_FRAMES      48
 #define ITR_INTERVAL    0xffff /* x 256 ns = 16.8 ms, the largest */
 #define ITR_INTERVAL_US (ITR_INTERVAL * 256ull / 1000)
+#define BACKEND_FRAMES  64
+#define BACKEND_GEN_LEN 512
 
 struct flow_job {
 	struct nic *tx, *rx;
@@ -251,6 +265,81 @@ static void nic_describe(struct nic *n)
 		     n->features_hi, n->features_lo, n->offered_hi, n->offered_lo);
 }
 
+/* Send count frames of len from n to dst (flow 0, sequence from 0); returns how many went. */
+static uint32_t frames_send(struct nic *n, const uint8_t *dst, uint32_t len, uint32_t count)
+{
+	uint64_t deadline = now_ms() + 20000;
+	uint32_t sent = 0;
+
+	while (sent < count && now_ms() < deadline) {
+		net_frame_build(txframe, len, dst, n->mac, 0, sent);
+		if (nic_send(n, txframe, len) == 0)
+			sent++;
+		else
+			nic_poll(n);
+	}
+	nic_poll(n);
+	return sent;
+}
+
+/* gen's frames in order on n, then as many sent back to gen. */
+static void gen_check(struct nic *n)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint64_t deadline = now_ms() + 20000;
+	uint32_t received = 0, errors = 0, sent, seq;
+	uint16_t flow;
+	int len, ok;
+
+	while (received < BACKEND_FRAMES && now_ms() < deadline) {
+		len = nic_recv(n, rxframe, sizeof(rxframe));
+		if (len == 0)
+			continue;
+		if (len != BACKEND_GEN_LEN || memcmp(rxframe, bcast, 6) ||
+		    net_frame_check(rxframe, len, &seq, &flow) != NET_FRAME_OK ||
+		    seq != received || flow != 0)
+			errors++;
+		received++;
+		if (len < 0)
+			break;
+	}
+	ok = received == BACKEND_FRAMES && !errors;
+	failures += !ok;
+	guest_report("gen-rx nic=%u len=%u received=%u errors=%u ok=%d", n->index, BACKEND_GEN_LEN,
+		     received, errors, ok);
+	sent = frames_send(n, bcast, BACKEND_GEN_LEN, BACKEND_FRAMES);
+	ok = sent == BACKEND_FRAMES;
+	failures += !ok;
+	guest_report("gen-tx nic=%u len=%u sent=%u ok=%d", n->index, BACKEND_GEN_LEN, sent, ok);
+}
+
+static void sink_check(struct nic *n, uint32_t len)
+{
+	static const uint8_t peer[6] = { 0x02, 0, 0, 0, 0, 0x5e };
+	uint32_t sent = frames_send(n, peer, len, BACKEND_FRAMES);
+	int ok = sent == BACKEND_FRAMES;
+
+	failures += !ok;
+	guest_report("sink nic=%u len=%u sent=%u ok=%d", n->index, len, sent, ok);
+}
+
+/* The GUEST_WORKLOAD_BACKENDS workload (see the top of the file). */
+static int backends_main(const uint32_t *sizes, unsigned nsizes)
+{
+	GUEST_ASSERT(nic_probe_all(nics, NIC_MAX) == 3);
+	for (int i = 0; i < 3; i++) {
+		nic_describe(&nics[i]);
+		GUEST_ASSERT(link_wait(&nics[i], 1, 5000));
+	}
+	for (unsigned s = 0; s < nsizes; s++)
+		frames_check(&nics[0], &nics[0], sizes[s], 0);
+	gen_check(&nics[1]);
+	for (unsigned s = 0; s < nsizes; s++)
+		sink_check(&nics[2], sizes[s]);
+	guest_report("summary failures=%u ok=%d", failures, failures == 0);
+	return failures ? 1 : 0;
+}
+
 int guest_main(unsigned cpu, unsigned ncpus)
 {
 	static const uint32_t sizes[] = { 60, 512, 1514 };
@@ -258,6 +347,8 @@ int guest_main(unsigned cpu, unsigned ncpus)
 
 	if (cpu != 0)
 		return 0;
+	if (guest_sync(GUEST_SYNC_WORKLOAD, 0) == GUEST_WORKLOAD_BACKENDS)
+		return backends_main(sizes, 3);
 	count = nic_probe_all(nics, NIC_MAX);
 	guest_report("probe nics=%d tsc_per_ms=%lu", count, (unsigned long)guest_tsc_per_ms());
 	GUEST_ASSERT(count >= 2);

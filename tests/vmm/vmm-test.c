@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -52,6 +53,37 @@ void test_vm_create(struct vm *vm, struct platform *plat, const char *image, uns
 	TEST_ASSERT(!ret, "platform_attach: %s", strerror(-ret));
 	ret = guest_image_boot(vm, image);
 	TEST_ASSERT(!ret, "guest_image_boot(%s): %s", image, strerror(-ret));
+}
+
+static void watchdog_fire(int sig)
+{
+	static const char msg[] = "watchdog: the run did not end in time (VMM or guest hung)\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+void test_watchdog(unsigned seconds)
+{
+	signal(SIGALRM, watchdog_fire);
+	alarm(seconds);
+}
+
+/* As guest/host-link.h. */
+#define SYNC_TSC_KHZ 0x54530000u
+
+int test_sync_tsc_answer(struct vcpu *vcpu, const struct ucall *uc)
+{
+	int khz;
+
+	if (uc->cmd != UCALL_SYNC || uc->args[0] != SYNC_TSC_KHZ)
+		return 0;
+	khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ: %s", khz < 0 ? strerror(errno) : "0");
+	printf("host: guest TSC %d kHz (KVM_GET_TSC_KHZ)\n", khz);
+	TEST_ASSERT(!ucall_reply(vcpu, (uint64_t)khz), "ucall reply");
+	return 1;
 }
 
 uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc)

@@ -42,6 +42,15 @@ const char *test_image(int argc, char **argv);
 void test_vm_create(struct vm *vm, struct platform *plat, const char *image, unsigned ncpus,
 		    uint64_t mem, int console_fd);
 
+/* After seconds, print that the run hung and exit 1 (SIGALRM; a VMM stuck in a device fails). */
+void test_watchdog(unsigned seconds);
+
+/*
+ * When uc is the guest's GUEST_SYNC_TSC_KHZ (guest/host-link.h), answer it
+ * with the vCPU's TSC rate (KVM_GET_TSC_KHZ) and return 1; else 0.
+ */
+int test_sync_tsc_answer(struct vcpu *vcpu, const struct ucall *uc);
+
 /* Run vcpu until its next ucall; fails the test if the VM stops instead. */
 uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc);
 
