@@ -33,6 +33,8 @@
 
 #include <stdint.h>
 
+#include "ucall-abi.h"
+
 #define GUEST_REPORT_PREFIX   "IOVIRT-GUEST: "
 #define GUEST_DEBUG_EXIT_PORT 0xf4
 
@@ -50,7 +52,7 @@
  * the guest calibrate against the PIT, which nested KVM in the lab gets
  * tens of times too low.
  */
-#define GUEST_SYNC_TSC_KHZ    0x54530000u
+#define GUEST_SYNC_TSC_KHZ    UCALL_SYNC_TSC_KHZ
 #define GUEST_WORKLOAD_BACKENDS 1 /* NIC 0 on loop, 1 on gen, 2 on sink (nic-traffic.c) */
 
 /* Nonzero when entered through multiboot (set by multiboot.S before _start). */

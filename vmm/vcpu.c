@@ -139,6 +139,13 @@ void vcpu_thread_stop(struct vcpu *vcpu)
 		pthread_join(vcpu->thread, NULL);
 }
 
+unsigned vcpu_tsc_khz(struct vcpu *vcpu)
+{
+	int khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+
+	return khz > 0 ? (unsigned)khz : 0;
+}
+
 int vcpu_stat(struct vcpu *vcpu, const char *name, uint64_t *value)
 {
 	if (vcpu->stats.fd < 0)

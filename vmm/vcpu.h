@@ -82,6 +82,9 @@ int vcpu_set_long_mode(struct vcpu *vcpu, uint64_t rip, uint64_t rsp, uint64_t r
 int vcpu_poweron_save(struct vcpu *vcpu) __must_check;
 int vcpu_poweron_restore(struct vcpu *vcpu) __must_check;
 
+/* The vCPU's TSC rate in kHz (KVM_GET_TSC_KHZ), or 0 when KVM does not say. */
+unsigned vcpu_tsc_khz(struct vcpu *vcpu);
+
 /* Read one KVM statistic of this vCPU by name ("exits", "io_exits", ...). */
 int vcpu_stat(struct vcpu *vcpu, const char *name, uint64_t *value) __must_check;
 

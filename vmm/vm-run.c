@@ -45,6 +45,8 @@ void vm_ucall_default(struct vcpu *vcpu)
 			(unsigned long long)uc.args[0]);
 		break;
 	case UCALL_SYNC:
+		if (uc.args[0] == UCALL_SYNC_TSC_KHZ && ucall_reply(vcpu, vcpu_tsc_khz(vcpu)))
+			vm_stop(vm, VM_STOP_INTERNAL_ERROR, "vCPU %u: cannot answer a ucall", vcpu->id);
 		break;
 	default:
 		vm_stop(vm, VM_STOP_INTERNAL_ERROR, "vCPU %u: bad ucall at GPA 0x%llx", vcpu->id,

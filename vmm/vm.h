@@ -145,7 +145,8 @@ void vm_stop(struct vm *vm, enum vm_stop_reason reason, const char *fmt, ...) __
 /*
  * What vm_run() does with a ucall when the caller installed no handler: PRINT
  * goes to the console, DONE stops the VM with the guest's status, ASSERT and a
- * malformed ucall stop it with an error, SYNC is ignored. Handlers that only
+ * malformed ucall stop it with an error, SYNC is ignored but for
+ * UCALL_SYNC_TSC_KHZ, answered with the vCPU's TSC rate. Handlers that only
  * observe ucalls call it to keep that behaviour.
  */
 void vm_ucall_default(struct vcpu *vcpu);
@@ -154,7 +155,7 @@ bool vm_stopped(struct vm *vm);
 /*
  * Run every vCPU on its own thread until the VM stops or timeout_ms passes
  * (0: no timeout), then join them. Each ucall goes to vm->ucall_fn when set;
- * otherwise PRINT is written to vm->console_fd, SYNC is ignored, DONE and
+ * otherwise PRINT is written to vm->console_fd, SYNC as vm_ucall_default() does, DONE and
  * ASSERT stop the VM. Returns the stop reason (> 0), or -errno if a thread
  * could not start (the VM is then stopped too).
  */

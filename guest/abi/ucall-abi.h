@@ -14,6 +14,12 @@
 #define UCALL_MAX_ARGS  6
 #define UCALL_BUF_SIZE  256
 #define UCALL_REPLY_ARG 5 /* the host may answer a SYNC by writing args[5] before resuming */
+/*
+ * A SYNC stage every iovirt host answers (vm_ucall_default()): the vCPU's TSC
+ * rate in kHz (KVM_GET_TSC_KHZ), 0 when unknown. Guests that calibrate
+ * against the PIT get it wrong by tens of times under nested KVM.
+ */
+#define UCALL_SYNC_TSC_KHZ 0x54530000u
 
 enum ucall_cmd {
 	UCALL_NONE = 0,

@@ -71,18 +71,17 @@ void test_watchdog(unsigned seconds)
 }
 
 /* As guest/host-link.h. */
-#define SYNC_TSC_KHZ 0x54530000u
 
 int test_sync_tsc_answer(struct vcpu *vcpu, const struct ucall *uc)
 {
-	int khz;
+	unsigned khz;
 
-	if (uc->cmd != UCALL_SYNC || uc->args[0] != SYNC_TSC_KHZ)
+	if (uc->cmd != UCALL_SYNC || uc->args[0] != UCALL_SYNC_TSC_KHZ)
 		return 0;
-	khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
-	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ: %s", khz < 0 ? strerror(errno) : "0");
-	printf("host: guest TSC %d kHz (KVM_GET_TSC_KHZ)\n", khz);
-	TEST_ASSERT(!ucall_reply(vcpu, (uint64_t)khz), "ucall reply");
+	khz = vcpu_tsc_khz(vcpu);
+	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ gave no rate");
+	printf("host: guest TSC %u kHz (KVM_GET_TSC_KHZ)\n", khz);
+	TEST_ASSERT(!ucall_reply(vcpu, khz), "ucall reply");
 	return 1;
 }
 
