@@ -19,10 +19,12 @@
 #define SYNC_HOSTILE_CASE 0x48430000u /* value: the case's index */
 
 #ifdef IOVIRT_GUEST
+#include "e1000-regs.h"
 #include "guest.h"
 #include "net-frame.h"
 #include "nic.h"
 #include "pci.h"
+#include "virtio-regs.h"
 
 #define GUARD          (64 * 1024)
 #define GUARD_HIGH_GPA (96ull << 20) /* unused RAM of the 128 MiB VM */
@@ -31,53 +33,6 @@
 #define FAR_GPA        (1ull << 40)
 #define PATTERN        0x5a
 
-/* e1000 registers and bits (82540EM datasheet). */
-#define CTRL   0x0000
-#define STATUS 0x0008
-#define IMS    0x00d0
-#define IMC    0x00d8
-#define RCTL   0x0100
-#define TCTL   0x0400
-#define RDBAL  0x2800
-#define RDBAH  0x2804
-#define RDLEN  0x2808
-#define RDH    0x2810
-#define RDT    0x2818
-#define TDBAL  0x3800
-#define TDBAH  0x3804
-#define TDLEN  0x3808
-#define TDH    0x3810
-#define TDT    0x3818
-#define CTRL_RST  (1u << 26)
-#define RCTL_EN   (1u << 1)
-#define RCTL_BAM  (1u << 15)
-#define RCTL_SECRC (1u << 26)
-#define TCTL_EN   (1u << 1)
-#define TCTL_PSP  (1u << 3)
-#define TX_EOP    0x01
-#define TX_IFCS   0x02
-#define TX_RS     0x08
-#define TX_TSE    0x04
-#define TX_DEXT   0x20
-
-/* virtio 1.x modern PCI: common configuration offsets and status bits. */
-#define VC_DFSELECT 0x00
-#define VC_GFSELECT 0x08
-#define VC_GF       0x0c
-#define VC_NUMQ     0x12
-#define VC_STATUS   0x14
-#define VC_Q_SELECT 0x16
-#define VC_Q_SIZE   0x18
-#define VC_Q_MSIX   0x1a
-#define VC_Q_ENABLE 0x1c
-#define VC_Q_NOFF   0x1e
-#define VC_Q_DESC   0x20
-#define VC_Q_AVAIL  0x28
-#define VC_Q_USED   0x30
-#define VST_ACK 1
-#define VST_DRIVER 2
-#define VST_DRIVER_OK 4
-#define VST_FEATURES_OK 8
 #define VD_NEXT  1
 #define VD_WRITE 2
 #define VD_INDIRECT 4
@@ -143,10 +98,10 @@ static uint32_t er(unsigned off) { return mmio_read32(e_bar + off); }
 
 static void e_reset(void)
 {
-	ew(CTRL, CTRL_RST);
-	for (unsigned i = 0; er(CTRL) & CTRL_RST; i++)
+	ew(E1000_CTRL, CTRL_RST);
+	for (unsigned i = 0; er(E1000_CTRL) & CTRL_RST; i++)
 		GUEST_ASSERT(i < 1000000);
-	ew(IMC, ~0u);
+	ew(E1000_IMC, ~0u);
 	memset(A.ring, 0, sizeof(A.ring));
 }
 
@@ -164,12 +119,12 @@ static void e_txd(unsigned i, uint64_t addr, uint32_t len, uint8_t cmd)
 
 static void e_tx_ring(uint64_t base, uint32_t len, uint32_t head, uint32_t tail)
 {
-	ew(TDBAL, (uint32_t)base);
-	ew(TDBAH, base >> 32);
-	ew(TDLEN, len);
-	ew(TDH, head);
-	ew(TCTL, TCTL_EN | TCTL_PSP);
-	ew(TDT, tail);
+	ew(E1000_TDBAL, (uint32_t)base);
+	ew(E1000_TDBAH, base >> 32);
+	ew(E1000_TDLEN, len);
+	ew(E1000_TDH, head);
+	ew(E1000_TCTL, TCTL_EN | TCTL_PSP);
+	ew(E1000_TDT, tail);
 }
 
 static void e_frame(unsigned buf, unsigned len)
@@ -179,17 +134,17 @@ static void e_frame(unsigned buf, unsigned len)
 	net_frame_build(A.buf[buf], len, dst, dst, 1, 0);
 }
 
-static void e_tdlen0(void) { e_frame(0, 60); e_txd(0, (uint64_t)A.buf[0], 60, TX_EOP); e_tx_ring((uint64_t)A.ring[0], 0, 0, 1); }
-static void e_tdlen_odd(void) { e_frame(0, 60); e_txd(0, (uint64_t)A.buf[0], 60, TX_EOP); e_tx_ring((uint64_t)A.ring[0], 136, 0, 3); }
+static void e_tdlen0(void) { e_frame(0, 60); e_txd(0, (uint64_t)A.buf[0], 60, TXD_EOP); e_tx_ring((uint64_t)A.ring[0], 0, 0, 1); }
+static void e_tdlen_odd(void) { e_frame(0, 60); e_txd(0, (uint64_t)A.buf[0], 60, TXD_EOP); e_tx_ring((uint64_t)A.ring[0], 136, 0, 3); }
 static void e_tdh_past_end(void) { e_tx_ring((uint64_t)A.ring[0], 128, 200, 3); }
 static void e_tdt_past_end(void) { e_tx_ring((uint64_t)A.ring[0], 128, 0, 0xffff); }
-static void e_tx_len0(void) { e_txd(0, (uint64_t)A.buf[0], 0, TX_EOP | TX_RS); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
-static void e_tx_far(void) { e_txd(0, FAR_GPA, 1000, TX_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
-static void e_tx_ram_end(void) { e_txd(0, RAM_END - 100, 1000, TX_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
-static void e_tx_wrap(void) { e_txd(0, ~0ull - 63, 1000, TX_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
-static void e_tx_own_bar(void) { e_txd(0, e_bar, 1514, TX_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
+static void e_tx_len0(void) { e_txd(0, (uint64_t)A.buf[0], 0, TXD_EOP | TXD_RS); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
+static void e_tx_far(void) { e_txd(0, FAR_GPA, 1000, TXD_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
+static void e_tx_ram_end(void) { e_txd(0, RAM_END - 100, 1000, TXD_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
+static void e_tx_wrap(void) { e_txd(0, ~0ull - 63, 1000, TXD_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
+static void e_tx_own_bar(void) { e_txd(0, e_bar, 1514, TXD_EOP); e_tx_ring((uint64_t)A.ring[0], 128, 0, 1); }
 static void e_ring_far(void) { e_tx_ring(FAR_GPA, 128, 0, 1); }
-static void e_ring_own_bar(void) { e_tx_ring(e_bar + TDT, 128, 0, 1); }
+static void e_ring_own_bar(void) { e_tx_ring(e_bar + E1000_TDT, 128, 0, 1); }
 
 /* 255 descriptors of 16 KiB without EOP: a chain far over any frame. */
 static void e_tx_long_chain(void)
@@ -203,7 +158,7 @@ static void e_tx_long_chain(void)
 static void e_tso(unsigned hdr, unsigned mss, unsigned paylen)
 {
 	uint8_t *c = A.ring[0], *d = A.ring[0] + 16;
-	uint32_t w = paylen | (uint32_t)(TX_DEXT | TX_TSE | 0x02 | 0x01) << 24; /* IP, TCP */
+	uint32_t w = paylen | (uint32_t)(TXD_DEXT | TXD_TSE | 0x02 | 0x01) << 24; /* IP, TCP */
 	uint64_t a = (uint64_t)A.buf[0];
 
 	memset(A.ring[0], 0, 32);
@@ -215,7 +170,7 @@ static void e_tso(unsigned hdr, unsigned mss, unsigned paylen)
 	c[13] = hdr;
 	c[14] = mss;
 	c[15] = mss >> 8;
-	w = (paylen + hdr) | 1u << 20 | (uint32_t)(TX_DEXT | TX_TSE | TX_EOP | TX_IFCS) << 24;
+	w = (paylen + hdr) | 1u << 20 | (uint32_t)(TXD_DEXT | TXD_TSE | TXD_EOP | TXD_IFCS) << 24;
 	memcpy(d, &a, 8);
 	memcpy(d + 8, &w, 4);
 	d[13] = 0x03;   /* IXSM, TXSM */
@@ -234,14 +189,14 @@ static void e_rx_into(uint64_t addr, uint32_t rdlen, uint32_t rdh)
 		memset(A.ring[1] + 16 * i, 0, 16);
 		memcpy(A.ring[1] + 16 * i, &addr, 8);
 	}
-	ew(RDBAL, (uint32_t)(uint64_t)A.ring[1]);
-	ew(RDBAH, 0);
-	ew(RDLEN, rdlen);
-	ew(RDH, rdh);
-	ew(RDT, 7);
-	ew(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
+	ew(E1000_RDBAL, (uint32_t)(uint64_t)A.ring[1]);
+	ew(E1000_RDBAH, 0);
+	ew(E1000_RDLEN, rdlen);
+	ew(E1000_RDH, rdh);
+	ew(E1000_RDT, 7);
+	ew(E1000_RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
 	e_frame(0, 1514);
-	e_txd(0, (uint64_t)A.buf[0], 1514, TX_EOP | TX_IFCS);
+	e_txd(0, (uint64_t)A.buf[0], 1514, TXD_EOP | TXD_IFCS);
 	e_tx_ring((uint64_t)A.ring[0], 128, 0, 1);
 }
 
@@ -256,15 +211,15 @@ static void e_rx_rdh_past_end(void) { e_rx_into((uint64_t)A.buf[1], 128, 100); }
 static void e_runt(void)
 {
 	e_rx_into((uint64_t)A.buf[1], 128, 0);
-	e_txd(1, (uint64_t)A.buf[0], 20, TX_EOP);
-	ew(TCTL, TCTL_EN);
-	ew(TDT, 2);
+	e_txd(1, (uint64_t)A.buf[0], 20, TXD_EOP);
+	ew(E1000_TCTL, TCTL_EN);
+	ew(E1000_TDT, 2);
 }
 
-/* Registers in the first 2 KiB of the BAR (where DMA aimed at it lands) still as set: IMS 0, link up. */
+/* Registers in the first 2 KiB of the BAR (where DMA aimed at it lands) still as set: E1000_IMS 0, link up. */
 static int e_regs_sane(void)
 {
-	return (er(STATUS) & 3) == 3 && er(IMS) == 0;
+	return (er(E1000_STATUS) & 3) == 3 && er(E1000_IMS) == 0;
 }
 
 /* ---- virtio-net ---- */
@@ -291,12 +246,12 @@ static void v_reset(void)
 	memset(A.ring, 0, sizeof(A.ring));
 	memset(A.avail, 0, sizeof(A.avail));
 	memset(A.used, 0, sizeof(A.used));
-	vc8(VC_STATUS, VST_ACK | VST_DRIVER);
+	vc8(VC_STATUS, ST_ACK | ST_DRIVER);
 	vc32(VC_GFSELECT, 0);
 	vc32(VC_GF, 0);
 	vc32(VC_GFSELECT, 1);
 	vc32(VC_GF, 1);
-	vc8(VC_STATUS, VST_ACK | VST_DRIVER | VST_FEATURES_OK);
+	vc8(VC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
 	for (uint16_t q = 0; q < 2; q++) {
 		vc16(VC_Q_SELECT, q);
 		vc16(VC_Q_SIZE, VQ_N);
@@ -307,7 +262,7 @@ static void v_reset(void)
 		v_noff[q] = mmio_read16(v_common + VC_Q_NOFF);
 		vc16(VC_Q_ENABLE, 1);
 	}
-	vc8(VC_STATUS, VST_ACK | VST_DRIVER | VST_FEATURES_OK | VST_DRIVER_OK);
+	vc8(VC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
 }
 
 /* Publish head on queue q (avail index += step) and notify. */
@@ -360,17 +315,17 @@ static void v_queue_index(void)
 static void v_txq(uint16_t size, uint64_t desc)
 {
 	vc8(VC_STATUS, 0);
-	vc8(VC_STATUS, VST_ACK | VST_DRIVER);
+	vc8(VC_STATUS, ST_ACK | ST_DRIVER);
 	vc32(VC_GFSELECT, 1);
 	vc32(VC_GF, 1);
-	vc8(VC_STATUS, VST_ACK | VST_DRIVER | VST_FEATURES_OK);
+	vc8(VC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
 	vc16(VC_Q_SELECT, 1);
 	vc16(VC_Q_SIZE, size);
 	vc64(VC_Q_DESC, desc);
 	vc64(VC_Q_AVAIL, (uint64_t)A.avail[1]);
 	vc64(VC_Q_USED, (uint64_t)A.used[1]);
 	vc16(VC_Q_ENABLE, 1);
-	vc8(VC_STATUS, VST_ACK | VST_DRIVER | VST_FEATURES_OK | VST_DRIVER_OK);
+	vc8(VC_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
 	vd(1)[0] = (struct vdesc){ (uint64_t)A.buf[0], v_frame(60), 0, 0 };
 	v_kick(1, 0, 1);
 }
@@ -450,7 +405,7 @@ static int v_regs_sane(void)
 	uint8_t st = mmio_read8(v_common + VC_STATUS);
 
 	return mmio_read32(v_common + VC_GFSELECT) == 1 && mmio_read8(v_device) == 0x52 &&
-	       (st & (VST_ACK | VST_DRIVER)) == (VST_ACK | VST_DRIVER);
+	       (st & (ST_ACK | ST_DRIVER)) == (ST_ACK | ST_DRIVER);
 }
 
 struct hcase {
