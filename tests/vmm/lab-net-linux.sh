@@ -2,7 +2,7 @@
 # Lab tier: Linux's own e1000 and virtio_net drivers on iovirt's NIC models, over
 # taps of the lab kernel. Inside the lab (a QEMU TCG machine with nested KVM), the
 # lab's /init makes taps t0 (10.0.0.1/30) and t1 (10.0.1.1/30), then runs
-#   iovirt run --kernel vmlinuz --initrd inner.gz --cpus 1
+#   iovirt run --kernel vmlinuz --initrd inner.gz --cpus 2
 #              --net e1000,backend=tap:t0 --net virtio,backend=tap:t1
 # The inner Linux loads e1000 and virtio_net (modules of the same Debian kernel),
 # gives its e1000 interface 10.0.0.2/30 and its virtio_net one 10.0.1.2/30, and on
@@ -19,7 +19,7 @@
 # Environment: IOVIRT_LAB_GUEST_KERNEL: vmlinuz (default) or vmlinux;
 # IOVIRT_LAB_KERNEL_DIR (default: the newest /var/cache/iovirt-lab/linux-image-*/);
 # IOVIRT_LAB_NET_MIB: size of each transfer in MiB (default 4);
-# IOVIRT_LAB_NET_LOG: keep the serial log there.
+# IOVIRT_LAB_NET_LOG: keep the serial log there; IOVIRT_LAB_ACCEL: QEMU's -accel.
 set -u
 iovirt=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -162,15 +162,22 @@ for i in 0 1; do
 done
 ip addr | grep -E 'inet 10\.' | sed 's/^/LAB: /'
 echo "LAB: iovirt run starts at $(cut -d' ' -f1 /proc/uptime) s"
-timeout 600 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 1 \
+timeout 480 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
 	--net e1000,backend=tap:t0 --net virtio,backend=tap:t1 \
 	--cmdline "console=ttyS0 panic=-1 no_timer_check iovirt_mib=$mib" --stats </dev/null >/tmp/run.log 2>&1 &
 pid=$!
 tail -f /tmp/run.log &
+tailpid=$!
+# Where a stall is: the lab's uptime, iovirt's CPU ticks and each thread's state, every 30 s.
+while sleep 30; do
+	echo "LAB: alive at $(cut -d' ' -f1 /proc/uptime) s, iovirt threads:" \
+		$(for t in /proc/$(pidof iovirt)/task/*; do cut -d' ' -f3,14,15 $t/stat; cat $t/wchan; echo; done | tr '\n' '/')
+done &
+beat=$!
 wait $pid
 rc=$?
 sleep 1
-kill $! 2>/dev/null
+kill $tailpid $beat 2>/dev/null
 echo "LAB: iovirt run exit $rc at $(cut -d' ' -f1 /proc/uptime) s"
 check "iovirt run exits 0" [ $rc = 0 ]
 check "the inner Linux ran to its end" grep -q 'INNER-NET: done' /tmp/run.log
@@ -203,10 +210,10 @@ chmod +x "$outer/init"
 
 log=${IOVIRT_LAB_NET_LOG:-$work/lab.log}
 start=$(date +%s)
-timeout $limit qemu-system-x86_64 -M q35 -accel tcg,thread=single -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
+timeout $limit qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg,thread=single}" -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
 	-nographic -no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
 	-append "console=ttyS0 panic=-1 quiet iovirt_mib=$mib" </dev/null 2>&1 |
-	grep -v "TCG doesn't support" >"$log"
+	grep --line-buffered -v "TCG doesn't support" >"$log"
 rc=${PIPESTATUS[0]}
 echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
 grep -a -E "INNER-NET|IOVIRT-LAB|LAB:|iovirt run|e1000|virtio" "$log" | tr -d '\r'
