@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz}
 kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
 mib=${IOVIRT_LAB_NET_MIB:-4}
-limit=840
+limit=540
 skip() { echo "SKIP: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
 [ -x /bin/busybox ] || skip "busybox-static is not installed"
