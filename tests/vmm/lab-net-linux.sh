@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz}
 kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
 mib=${IOVIRT_LAB_NET_MIB:-4}
-limit=540
+limit=300
 skip() { echo "SKIP: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
 [ -x /bin/busybox ] || skip "busybox-static is not installed"
@@ -162,16 +162,18 @@ for i in 0 1; do
 done
 ip addr | grep -E 'inet 10\.' | sed 's/^/LAB: /'
 echo "LAB: iovirt run starts at $(cut -d' ' -f1 /proc/uptime) s"
-timeout 480 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
+timeout 240 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
 	--net e1000,backend=tap:t0 --net virtio,backend=tap:t1 \
 	--cmdline "console=ttyS0 panic=-1 no_timer_check iovirt_mib=$mib" --stats </dev/null >/tmp/run.log 2>&1 &
 pid=$!
 tail -f /tmp/run.log &
 tailpid=$!
-# Where a stall is: the lab's uptime, iovirt's CPU ticks and each thread's state, every 30 s.
+# Where a stall is: the lab's uptime, iovirt's CPU ticks and each thread's state, every 30 s
+# (not through /proc/PID/cmdline, which waits for iovirt's mmap lock).
+vmm=$(cat /proc/$pid/task/$pid/children)
 while sleep 30; do
 	echo "LAB: alive at $(cut -d' ' -f1 /proc/uptime) s, iovirt threads:" \
-		$(for t in /proc/$(pidof iovirt)/task/*; do cut -d' ' -f3,14,15 $t/stat; cat $t/wchan; echo; done | tr '\n' '/')
+		$(for t in /proc/$vmm/task/*; do cut -d' ' -f3,14,15 $t/stat; cat $t/wchan; echo; done | tr '\n' '/')
 done &
 beat=$!
 wait $pid
@@ -212,7 +214,7 @@ log=${IOVIRT_LAB_NET_LOG:-$work/lab.log}
 start=$(date +%s)
 timeout $limit qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
 	-nographic -no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
-	-append "console=ttyS0 panic=-1 quiet iovirt_mib=$mib" </dev/null 2>&1 |
+	-append "console=ttyS0 panic=-1 quiet transparent_hugepage=never iovirt_mib=$mib" </dev/null 2>&1 |
 	grep --line-buffered -v "TCG doesn't support" >"$log"
 rc=${PIPESTATUS[0]}
 echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
