@@ -45,11 +45,9 @@ mkdir -p "$inner"/{bin,dev,proc,sys,mods,tmp} "$outer"/{bin,dev,proc,sys,mods,tm
 cp /bin/busybox "$inner/bin/" && cp /bin/busybox "$outer/bin/"
 mknod -m 600 "$inner/dev/console" c 5 1 2>/dev/null
 mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
-for exe in /usr/sbin/ethtool; do
-	cp "$exe" "$inner/bin/"
-	for lib in $(ldd "$exe" | grep -o '/[^ ]*'); do
-		mkdir -p "$inner$(dirname "$lib")" && cp -L "$lib" "$inner$lib"
-	done
+cp /usr/sbin/ethtool "$inner/bin/"
+for lib in $(ldd /usr/sbin/ethtool | grep -o '/[^ ]*'); do
+	mkdir -p "$inner$(dirname "$lib")" && cp -L "$lib" "$inner$lib"
 done
 # Load order follows modules.dep.
 for m in net/ethernet/intel/e1000/e1000 virtio/virtio virtio/virtio_ring \
@@ -170,8 +168,8 @@ tail -f /tmp/run.log &
 tailpid=$!
 # Where a stall is: the lab's uptime, iovirt's CPU ticks and each thread's state, every 30 s
 # (not through /proc/PID/cmdline, which waits for iovirt's mmap lock).
-vmm=$(cat /proc/$pid/task/$pid/children)
 while sleep 30; do
+	vmm=$(cat /proc/$pid/task/$pid/children)
 	echo "LAB: alive at $(cut -d' ' -f1 /proc/uptime) s, iovirt threads:" \
 		$(for t in /proc/$vmm/task/*; do cut -d' ' -f3,14,15 $t/stat; cat $t/wchan; echo; done | tr '\n' '/')
 done &
