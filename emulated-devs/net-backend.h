@@ -14,7 +14,7 @@
  *                   still succeeds). ID is 1..31 characters of [A-Za-z0-9_.-]
  *   loop            each frame comes back to the NIC that sent it
  *   sink            counts and drops
- *   gen:K=V,...     generates test frames (guest/net-frame.h) and verifies
+ *   gen:K=V,...     generates test frames (guest/abi/net-frame.h) and verifies
  *                   what it receives the same way (keys and counters: net-gen.h)
  *
  * Directions. "send" is NIC -> back-end (the guest transmits), "recv" is

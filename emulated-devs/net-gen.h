@@ -1,6 +1,6 @@
 /*
  * The `gen` back-end: a traffic source and a verifying sink in one, built on
- * the test frame format of guest/net-frame.h.
+ * the test frame format of guest/abi/net-frame.h.
  *
  * Spec: gen:K=V,... with the keys (each at most once; anything else is -EINVAL)
  *   size=N    frame length without the header, NET_FRAME_MIN..NET_FRAME_MAX_LEN

@@ -67,7 +67,7 @@ void guest_irq_set_handler(unsigned vector, guest_irq_fn fn);
 uint64_t guest_run_user(uint64_t (*fn)(uint64_t), uint64_t arg, int irqs);
 
 /*
- * ucalls (guest/ucall-abi.h): each is one exit to the host. ucall() and
+ * ucalls (guest/abi/ucall-abi.h): each is one exit to the host. ucall() and
  * guest_sync() return what the host left in args[UCALL_REPLY_ARG].
  */
 uint64_t ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *buf);
