@@ -19,23 +19,11 @@
 set -u
 iovirt=$1
 guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz} # or vmlinux: the ELF extracted from it
-kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
-skip() { echo "SKIP: $*"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
-[ -x /bin/busybox ] && grep -q static <<<"$(file -L /bin/busybox 2>/dev/null)" ||
-	[ -x /bin/busybox ] || skip "busybox-static is not installed"
-[ -n "$kdir" ] && [ -r "$kdir/vmlinuz" ] || skip "no lab kernel (set IOVIRT_LAB_KERNEL_DIR)"
-mods=$(find "$kdir/modules" -path '*/kernel/arch/x86/kvm' -type d 2>/dev/null | sed -n 1p)
-[ -n "$mods" ] || skip "no kvm modules under $kdir/modules"
-kroot=${mods%/arch/x86/kvm}
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-inner=$work/inner outer=$work/outer
-mkdir -p "$inner"/{bin,dev,proc,sys} "$outer"/{bin,dev,proc,sys,mods}
-cp /bin/busybox "$inner/bin/" && cp /bin/busybox "$outer/bin/"
-mknod -m 600 "$inner/dev/console" c 5 1 2>/dev/null
-mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vmm/lab-linux-common.sh
+. "$here/lab-linux-common.sh"
+lab_linux_prepare bin dev proc sys
+mkdir -p "$outer/mods"
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc

@@ -26,25 +26,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=/dev/null
 . "$here/../../lab/lib/verdict.sh"
 guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz}
-kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
 mib=${IOVIRT_LAB_NET_MIB:-4}
 limit=300
-skip() { echo "SKIP: $*"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
-[ -x /bin/busybox ] || skip "busybox-static is not installed"
+# shellcheck source=tests/vmm/lab-linux-common.sh
+. "$here/lab-linux-common.sh"
 [ -x /usr/sbin/ethtool ] || skip "ethtool is not installed (scripts/install-deps)"
-[ -n "$kdir" ] && [ -r "$kdir/vmlinuz" ] || skip "no lab kernel (set IOVIRT_LAB_KERNEL_DIR)"
-mods=$(find "$kdir/modules" -path '*/kernel/arch/x86/kvm' -type d 2>/dev/null | sed -n 1p)
-[ -n "$mods" ] || skip "no kvm modules under $kdir/modules"
-kroot=${mods%/arch/x86/kvm}
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-inner=$work/inner outer=$work/outer
-mkdir -p "$inner"/{bin,dev,proc,sys,mods,tmp} "$outer"/{bin,dev,proc,sys,mods,tmp}
-cp /bin/busybox "$inner/bin/" && cp /bin/busybox "$outer/bin/"
-mknod -m 600 "$inner/dev/console" c 5 1 2>/dev/null
-mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
+lab_linux_prepare bin dev proc sys mods tmp
 cp /usr/sbin/ethtool "$inner/bin/"
 for lib in $(ldd /usr/sbin/ethtool | grep -o '/[^ ]*'); do
 	mkdir -p "$inner$(dirname "$lib")" && cp -L "$lib" "$inner$lib"

@@ -1,0 +1,28 @@
+# shellcheck shell=bash disable=SC2034 # kdir, kroot, inner, outer are for the caller
+# Shared by lab-boot-linux.sh and lab-net-linux.sh (sourced, bash): find the lab's
+# Debian kernel and lay out the two initramfs trees, $inner (the Linux guest of
+# iovirt run) and $outer (the lab machine's own), each with busybox and a console.
+# Sets kdir, kroot (the kernel's module tree), work (removed at exit), inner, outer.
+# Skips (77) with the reason when something the lab needs is missing.
+skip() { echo "SKIP: $*"; exit 77; }
+
+# lab_linux_prepare DIRS...: the checks, then $inner and $outer with DIRS in each.
+lab_linux_prepare() {
+	kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+	[ -x /bin/busybox ] || skip "busybox-static is not installed"
+	[ -n "$kdir" ] && [ -r "$kdir/vmlinuz" ] || skip "no lab kernel (set IOVIRT_LAB_KERNEL_DIR)"
+	local mods
+	mods=$(find "$kdir/modules" -path '*/kernel/arch/x86/kvm' -type d 2>/dev/null | sed -n 1p)
+	[ -n "$mods" ] || skip "no kvm modules under $kdir/modules"
+	kroot=${mods%/arch/x86/kvm}
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	inner=$work/inner outer=$work/outer
+	for d in "$@"; do
+		mkdir -p "$inner/$d" "$outer/$d"
+	done
+	cp /bin/busybox "$inner/bin/" && cp /bin/busybox "$outer/bin/"
+	mknod -m 600 "$inner/dev/console" c 5 1 2>/dev/null
+	mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
+}
