@@ -64,7 +64,7 @@ OUTER
 chmod +x "$outer/init"
 (cd "$outer" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/outer.gz"
 
-log=$work/lab.log
+log=${IOVIRT_LAB_LOG:-$work/lab.log} # IOVIRT_LAB_LOG keeps the serial log
 timeout 600 qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
 	-nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 | grep -v "TCG doesn't support" >"$log"
@@ -77,9 +77,11 @@ for want in "INNER-KMSG init ran, cpus=2" "ACPI: PM: Preparing to enter system s
 	"INNER-MARKER through /dev/ttyS0"; do
 	grep -q "$want" "$log" || { echo "FAIL: missing '$want'"; status=1; }
 done
-if grep -qE "Oops|Kernel panic|BUG:|general protection" "$log"; then
-	echo "FAIL: kernel oops or panic"
+oops=$(grep -n -m1 -E "Oops|Kernel panic|BUG:|general protection" "$log" | cut -d: -f1)
+if [ -n "$oops" ]; then
+	echo "FAIL: kernel oops or panic; from log line $oops:"
+	sed -n "$((oops > 5 ? oops - 5 : 1)),$((oops + 45))p" "$log" | tr -d '\r'
 	status=1
 fi
-[ $status = 0 ] || tail -40 "$log"
+[ $status = 0 ] || { echo "--- last 30 lines:"; tail -30 "$log" | tr -d '\r'; }
 exit $status
