@@ -92,6 +92,8 @@ int guest_ram_create(uint64_t size, bool hugetlb, int *fd, void **hva)
 		   mfd, 0);
 	if (map == MAP_FAILED)
 		goto fail;
+	if (!hugetlb)
+		(void)madvise(map, size, MADV_HUGEPAGE); /* a hint; kernels without THP refuse it */
 	*fd = mfd;
 	*hva = map;
 	return 0;

@@ -53,6 +53,9 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, 
  * growing, so a peer it is passed to (a vhost-user back-end) cannot truncate
  * it under the VMM (which would turn guest accesses into SIGBUS). Huge pages
  * are reserved at mmap time: a shortage is -ENOMEM here, not a later SIGBUS.
+ * Without hugetlb the mapping is marked MADV_HUGEPAGE: where the host's
+ * /sys/kernel/mm/transparent_hugepage/shmem_enabled is "advise" (or
+ * "within_size", "always") the kernel backs it with 2 MiB pages.
  * 0 or -errno; on success the caller owns *fd and the size-byte mapping *hva.
  */
 int guest_ram_create(uint64_t size, bool hugetlb, int *fd, void **hva) __must_check;

@@ -1,9 +1,33 @@
 #include "x86-cpuid.h"
 
+#include <cpuid.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == function && !c->entries[i].index)
+			return &c->entries[i];
+	return NULL;
+}
+
+void x86_cpuid_complete(struct kvm_cpuid2 *c, bool tsc_deadline)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, 1);
+	unsigned host_max = __get_cpuid_max(0x80000000, NULL);
+
+	if (e && tsc_deadline)
+		e->ecx |= X86_CPUID_1_ECX_TSC_DEADLINE;
+	for (uint32_t leaf = 0x80000002; leaf <= 0x80000005 && leaf <= host_max; leaf++) {
+		e = cpuid_find(c, leaf);
+		if (e && !(e->eax | e->ebx | e->ecx | e->edx))
+			__cpuid(leaf, e->eax, e->ebx, e->ecx, e->edx);
+	}
+}
 
 int x86_cpuid_supported(int kvm_fd, struct kvm_cpuid2 **out)
 {
@@ -14,6 +38,8 @@ int x86_cpuid_supported(int kvm_fd, struct kvm_cpuid2 **out)
 			return -ENOMEM;
 		c->nent = nent;
 		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c)) {
+			x86_cpuid_complete(c, ioctl(kvm_fd, KVM_CHECK_EXTENSION,
+						    KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 			*out = c;
 			return 0;
 		}

@@ -6,11 +6,27 @@
 #define IOVIRT_X86_CPUID_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 
 #include "compiler.h"
 
-/* KVM_GET_SUPPORTED_CPUID into a malloc'd table (caller frees). 0 or -errno. */
+#define X86_CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+/*
+ * KVM_GET_SUPPORTED_CPUID into a malloc'd table (caller frees), completed by
+ * x86_cpuid_complete() (the TSC-deadline bit when KVM_CAP_TSC_DEADLINE_TIMER).
+ * 0 or -errno.
+ */
 int x86_cpuid_supported(int kvm_fd, struct kvm_cpuid2 **out) __must_check;
+
+/*
+ * What KVM's supported table leaves to the VMM: leaf 1's TSC-deadline bit
+ * when tsc_deadline (the in-kernel LAPIC implements it; KVM never lists it),
+ * and the leaves KVM lists as all zero though the host CPU answers them: the
+ * brand string (0x80000002..4) and the L1 cache and TLB descriptors
+ * (0x80000005), taken from the host's CPUID. Leaves not in c are not added.
+ */
+void x86_cpuid_complete(struct kvm_cpuid2 *c, bool tsc_deadline);
 
 /*
  * A copy of supported (caller frees) adjusted for vCPU apic_id of ncpus:

@@ -7,6 +7,20 @@
 
 LAB_OOPS_RE='Kernel panic|Oops: |BUG: |kernel BUG at|general protection fault|Unable to handle kernel'
 
+# When the lab's own kernel failed in log $1 (an oops, or a task hung in the
+# kernel), prints what it printed from there on and returns 0; else returns 1.
+# Such a fault lies below the code under test: in the lab kernel, its nested KVM
+# or QEMU's emulated SVM. The log must hold only the lab kernel's console and
+# the project's own output (no Linux guest's console), or the test says it may.
+lab_log_fault() {
+	local at
+	at=$(grep -a -n -m1 -E "$LAB_OOPS_RE|blocked for more than [0-9]+ seconds" "$1" | cut -d: -f1)
+	[ -n "$at" ] || return 1
+	echo "the lab kernel failed (serial log $1, line $at on):"
+	sed -n "$((at > 5 ? at - 5 : 1)),$((at + 45))p" "$1" | tr -d '\r'
+	return 0
+}
+
 # Prints why log $1 of scenario $2 (QEMU status $3, limit $4 s) is a failure and
 # returns 1, or returns 0 when the scenario passed and the kernel stayed healthy.
 lab_log_verdict() {

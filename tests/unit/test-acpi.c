@@ -248,7 +248,7 @@ static void test_mcfg(void **state)
 	assert_int_equal(le_get(m + 44, 8), GPA_PCI_ECAM);
 	assert_int_equal(le_get(m + 52, 2), 0);
 	assert_int_equal(m[54], 0);
-	assert_int_equal(m[55], 255);
+	assert_int_equal(m[55], 0); /* only bus 0 exists: the guest probes no other */
 	free(vm.ram);
 }
 
@@ -468,6 +468,34 @@ static void dsdt_walk(struct vm *vm, struct aml_walk *w)
 	aml_termlist(d + 36, d + le_get(d + 4, 4), "\\", w);
 }
 
+/*
+ * The address space descriptor of resource type `type` (0 memory, 2 bus) and
+ * width 2 or 8 in the _CRS buffer of object o; fails the test when missing.
+ */
+static const uint8_t *crs_addr(const struct aml_obj *o, uint8_t type, unsigned int width)
+{
+	const uint8_t head[] = { width == 2 ? 0x88 : 0x8a, (uint8_t)(3 + 5 * width), 0, type };
+	const uint8_t *d;
+
+	assert_non_null(o);
+	d = memmem(o->data, (size_t)(o->end - o->data), head, sizeof(head));
+	assert_non_null(d);
+	return d;
+}
+
+/* The host bridge decodes bus 0 only, and RES0 reserves that bus's 1 MiB of ECAM. */
+static void check_bus_range(const struct aml_walk *w)
+{
+	const uint8_t *d = crs_addr(aml_find(w, "\\_SB_.PCI0._CRS"), 2, 2);
+
+	assert_int_equal(le_get(d + 8, 2), 0);      /* _MIN */
+	assert_int_equal(le_get(d + 10, 2), 0);     /* _MAX */
+	assert_int_equal(le_get(d + 14, 2), 1);     /* _LEN */
+	d = crs_addr(aml_find(w, "\\_SB_.RES0._CRS"), 0, 8);
+	assert_int_equal(le_get(d + 14, 8), GPA_PCI_ECAM);
+	assert_int_equal(le_get(d + 38, 8), MiB);
+}
+
 /* COM1: Linux maps ISA IRQs only from the DSDT when the tables are hardware-reduced. */
 static void check_com1(const struct aml_walk *w)
 {
@@ -483,6 +511,23 @@ static void check_com1(const struct aml_walk *w)
 	assert_non_null(o);
 	assert_non_null(memmem(o->data, (size_t)(o->end - o->data), io, sizeof(io)));
 	assert_non_null(memmem(o->data, (size_t)(o->end - o->data), irq4, sizeof(irq4)));
+}
+
+/* The CMOS RTC: ports 0x70-0x71 and no interrupt (the model raises none). */
+static void check_rtc(const struct aml_walk *w)
+{
+	static const uint8_t io[] = { 0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02 };
+	const struct aml_obj *o = aml_find(w, "\\_SB_.RTC0._HID");
+	const uint8_t *p;
+
+	assert_non_null(o);
+	p = o->data;
+	assert_int_equal(aml_integer(&p, o->end), 0x000bd041); /* EISAID("PNP0B00") */
+	o = aml_find(w, "\\_SB_.RTC0._CRS");
+	assert_non_null(o);
+	assert_non_null(memmem(o->data, (size_t)(o->end - o->data), io, sizeof(io)));
+	for (p = o->data; p < o->end; p++)
+		assert_int_not_equal(*p & 0xf8, 0x20); /* no IRQ descriptor (small item 4) */
 }
 
 static void test_dsdt(void **state)
@@ -519,7 +564,9 @@ static void test_dsdt(void **state)
 	p = o->data;
 	assert_int_equal(aml_integer(&p, o->end), 0x020cd041);
 	assert_non_null(aml_find(&w, "\\_SB_.RES0._CRS"));
+	check_bus_range(&w);
 	check_com1(&w);
+	check_rtc(&w);
 	free(vm.ram);
 }
 
@@ -634,7 +681,7 @@ static void test_default_cfg(void **state)
 	acpi_cfg_init_default(&cfg, 3, 8 * GiB);
 	assert_int_equal(cfg.ncpus, 3);
 	assert_int_equal(cfg.ecam_base, GPA_PCI_ECAM);
-	assert_int_equal(cfg.pci_bus_end, 255);
+	assert_int_equal(cfg.pci_bus_end, 0); /* only bus 0 exists */
 	assert_int_equal(cfg.sleep_ctl_port, PORT_ACPI_SLEEP_CTL);
 	assert_int_equal(cfg.sleep_sts_port, PORT_ACPI_SLEEP_STS);
 	/* the 64-bit window starts after high RAM (4 GiB + 5 GiB) */

@@ -26,3 +26,18 @@ lab_linux_prepare() {
 	mknod -m 600 "$inner/dev/console" c 5 1 2>/dev/null
 	mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
 }
+
+# lab_linux_boot FN: runs FN, one boot of the lab that returns 0 (pass), 1 (fail)
+# or 2 (a fault of the lab's own kernel, lab_log_fault: below iovirt), at most
+# twice: a boot the lab itself spoiled is said so and made again. Exits 0 or 1.
+lab_linux_boot() {
+	local attempt status
+	for attempt in 1 2; do
+		"$1"
+		status=$?
+		[ $status = 2 ] || exit $status
+		echo "LAB FAULT on boot $attempt of 2: not a failure of iovirt"
+	done
+	echo "FAIL: the lab itself failed on both boots; iovirt was not tested"
+	exit 1
+}

@@ -19,7 +19,7 @@
 # Environment: IOVIRT_LAB_GUEST_KERNEL: vmlinuz (default) or vmlinux;
 # IOVIRT_LAB_KERNEL_DIR (default: the newest /var/cache/iovirt-lab/linux-image-*/);
 # IOVIRT_LAB_NET_MIB: size of each transfer in MiB (default 4);
-# IOVIRT_LAB_NET_LOG: keep the serial log there; IOVIRT_LAB_ACCEL: QEMU's -accel.
+# IOVIRT_LAB_NET_LOG: keep the serial logs there (the inner Linux's in .inner); IOVIRT_LAB_ACCEL: QEMU's -accel.
 set -u
 iovirt=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -151,7 +151,7 @@ timeout 240 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M
 	--net e1000,backend=tap:t0 --net virtio,backend=tap:t1 \
 	--cmdline "console=ttyS0 panic=-1 no_timer_check iovirt_mib=$mib" --stats </dev/null >/tmp/run.log 2>&1 &
 pid=$!
-tail -f /tmp/run.log &
+tail -f /tmp/run.log >/dev/ttyS1 &
 tailpid=$!
 # Where a stall is: the lab's uptime, iovirt's CPU ticks and each thread's state, every 30 s
 # (not through /proc/PID/cmdline, which waits for iovirt's mmap lock).
@@ -195,19 +195,34 @@ OUTER
 chmod +x "$outer/init"
 (cd "$outer" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/outer.gz"
 
+# One boot of the lab: its kernel's console and /init's lines go to the first serial
+# port ($log), the inner Linux's console (iovirt's output) to the second
+# ($inner_log), so that an oops is known to be the lab's or the inner Linux's.
+# Returns 0 pass, 1 fail, 2 a fault of the lab's own kernel (lab_log_fault).
+# shellcheck disable=SC2317 # called by lab_linux_boot
+boot_once() {
+	local start rc why
+	start=$(date +%s)
+	timeout "$limit" qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt \
+		-smp 2 -m 2048 -display none -monitor none -serial stdio -serial "file:$inner_log" \
+		-no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
+		-append "console=ttyS0 panic=-1 quiet transparent_hugepage=never iovirt_mib=$mib" \
+		</dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" >"$log"
+	rc=${PIPESTATUS[0]}
+	echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
+	cat "$log" "$inner_log" | tr -d '\r' | grep -a -E "INNER-NET|IOVIRT-LAB|LAB:|iovirt run|e1000|virtio"
+	lab_log_fault "$log" && return 2
+	if ! why=$(lab_log_verdict "$log" net-linux "$rc" "$limit"); then
+		echo "FAIL: $why"
+		for f in "$log" "$inner_log"; do
+			echo "--- last 40 lines of $(basename "$f"):"
+			tail -n 40 "$f" | tr -d '\r'
+		done
+		return 1
+	fi
+	echo "PASS"
+}
+
 log=${IOVIRT_LAB_NET_LOG:-$work/lab.log}
-start=$(date +%s)
-timeout $limit qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt -smp 2 -m 2048 \
-	-nographic -no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
-	-append "console=ttyS0 panic=-1 quiet transparent_hugepage=never iovirt_mib=$mib" </dev/null 2>&1 |
-	grep --line-buffered -v "TCG doesn't support" >"$log"
-rc=${PIPESTATUS[0]}
-echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
-grep -a -E "INNER-NET|IOVIRT-LAB|LAB:|iovirt run|e1000|virtio" "$log" | tr -d '\r'
-if ! why=$(lab_log_verdict "$log" net-linux "$rc" "$limit"); then
-	echo "FAIL: $why"
-	tail -n 60 "$log" | tr -d '\r'
-	exit 1
-fi
-echo "PASS"
-exit 0
+inner_log=$log.inner
+lab_linux_boot boot_once

@@ -295,6 +295,12 @@ static void com1_crs(struct aml *a, const struct acpi_cfg *cfg)
 	res_irq(a, IRQ_COM1);
 }
 
+/* The CMOS RTC without an interrupt: the model raises none, so Linux runs it without alarms. */
+static void rtc_crs(struct aml *a, const struct acpi_cfg *cfg)
+{
+	res_io(a, PORT_RTC_INDEX, 2);
+}
+
 static void res_end(struct aml *a)
 {
 	aml_byte(a, RES_END);
@@ -383,6 +389,20 @@ static void aml_device_begin(struct aml *a, const char *name, size_t *pkg)
 	aml_name(a, name);
 }
 
+/* Device(name) { _HID hid, _UID uid, _CRS from crs } */
+static void dsdt_device(struct aml *a, const char *name, const char *hid, unsigned int uid,
+			void (*crs)(struct aml *, const struct acpi_cfg *),
+			const struct acpi_cfg *cfg)
+{
+	size_t dev;
+
+	aml_device_begin(a, name, &dev);
+	aml_name_eisaid(a, "_HID", hid);
+	aml_name_int(a, "_UID", uid);
+	aml_name_resources(a, "_CRS", crs, cfg);
+	aml_pkg_end(a, dev);
+}
+
 static void dsdt_pci(struct aml *a, const struct acpi_cfg *cfg)
 {
 	size_t dev;
@@ -397,31 +417,22 @@ static void dsdt_pci(struct aml *a, const struct acpi_cfg *cfg)
 	if (cfg->n_pci_irqs)
 		pci0_prt(a, cfg);
 	aml_pkg_end(a, dev);
-
-	aml_device_begin(a, "RES0", &dev);
-	aml_name_eisaid(a, "_HID", "PNP0C02");
-	aml_name_int(a, "_UID", 0);
-	aml_name_resources(a, "_CRS", ecam_crs, cfg);
-	aml_pkg_end(a, dev);
+	dsdt_device(a, "RES0", "PNP0C02", 0, ecam_crs, cfg);
 }
 
 /*
  * The legacy ISA devices the VMM emulates. Without a PIC (hardware-reduced
  * ACPI) Linux learns their IRQs only from here: without COM1, ttyS0 has no
- * interrupt and /dev/console output after early boot is lost.
+ * interrupt and /dev/console output after early boot is lost; without RTC0,
+ * rtc_cmos asks for ISA IRQ 8, which then does not exist, and fails (-EINVAL).
  */
 static void dsdt_isa(struct aml *a, const struct acpi_cfg *cfg)
 {
-	size_t dev;
-
-	aml_device_begin(a, "COM1", &dev);
-	aml_name_eisaid(a, "_HID", "PNP0501");
-	aml_name_int(a, "_UID", 1);
-	aml_name_resources(a, "_CRS", com1_crs, cfg);
-	aml_pkg_end(a, dev);
+	dsdt_device(a, "COM1", "PNP0501", 1, com1_crs, cfg);
+	dsdt_device(a, "RTC0", "PNP0B00", 0, rtc_crs, cfg);
 }
 
-/* The DSDT body: \_S5, \_SB.COM1, and with PCI, \_SB.PCI0 and the ECAM reservation. */
+/* The DSDT body: \_S5, \_SB.COM1, \_SB.RTC0, and with PCI, \_SB.PCI0 and the ECAM reservation. */
 static void dsdt_body(struct aml *a, const struct acpi_cfg *cfg)
 {
 	size_t pkg;
@@ -701,7 +712,7 @@ void acpi_cfg_init_default(struct acpi_cfg *cfg, unsigned int ncpus, uint64_t ra
 		.sci_irq = ACPI_SCI_IRQ,
 		.ecam_base = GPA_PCI_ECAM,
 		.pci_bus_start = 0,
-		.pci_bus_end = (uint8_t)(GPA_PCI_ECAM_SIZE / MiB - 1),
+		.pci_bus_end = 0, /* only bus 0 exists: guests then probe no other */
 		.pci_mmio32_base = GPA_PCI_MMIO32_START,
 		.pci_mmio32_size = GPA_PCI_MMIO32_END - GPA_PCI_MMIO32_START,
 		.pci_mmio64_base = (high_end + GiB - 1) & ~(GiB - 1),

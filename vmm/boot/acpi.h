@@ -49,7 +49,8 @@ struct acpi_cfg {
 	uint16_t sci_irq;            /* ISA IRQ of the SCI (ACPI_SCI_IRQ); described level, active high */
 	uint64_t ecam_base;          /* GPA_PCI_ECAM; 0 = no PCI (no MCFG, no host bridge) */
 	uint8_t pci_bus_start;       /* 0 */
-	uint8_t pci_bus_end;         /* 255 with a 256 MiB ECAM window */
+	uint8_t pci_bus_end;         /* the last bus that exists (0); MCFG, _CRS and the
+	                              * ECAM reservation cover start..end only */
 	uint64_t pci_mmio32_base;    /* 32-bit BAR window, e.g. GPA_PCI_MMIO32_START */
 	uint64_t pci_mmio32_size;
 	uint64_t pci_mmio64_base;    /* 64-bit BAR window; size 0 = none */
