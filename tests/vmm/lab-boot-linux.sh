@@ -25,7 +25,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lab/lib/verdict.sh
 . "$here/../../lab/lib/verdict.sh"
 lab_linux_prepare bin dev proc sys
-mkdir -p "$outer/mods"
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -45,12 +44,7 @@ INNER
 chmod +x "$inner/init"
 (cd "$inner" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$outer/inner.gz"
 cp "$kdir/$guest_kernel" "$outer/guest-kernel"
-cp "$kroot/virt/lib/irqbypass.ko" "$kroot/drivers/crypto/ccp/ccp.ko" \
-	"$kroot/arch/x86/kvm/kvm.ko" "$kroot/arch/x86/kvm/kvm-amd.ko" "$outer/mods/"
-cp "$iovirt" "$outer/bin/iovirt"
-for lib in $(ldd "$iovirt" | grep -o '/[^ ]*'); do
-	mkdir -p "$outer$(dirname "$lib")" && cp -L "$lib" "$outer$lib"
-done
+lab_linux_add_vmm "$iovirt"
 cat >"$outer/init" <<'OUTER'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -85,9 +79,11 @@ boot_once() {
 	lab_log_fault "$log" && return 2
 	grep -q "LAB: iovirt run exit 0" "$log" || { echo "FAIL: missing 'LAB: iovirt run exit 0'"; status=1; }
 	# INNER-KMSG lines go through printk (polled console writes); INNER-MARKER
-	# lines through the tty layer (interrupt-driven transmission on IRQ 4).
+	# lines through the tty layer (interrupt-driven transmission on IRQ 4). The
+	# lab's KVM has the TSC-deadline timer, and its CPU (QEMU's EPYC) a brand string.
 	for want in "INNER-KMSG init ran, cpus=2" "ACPI: PM: Preparing to enter system sleep state S5" \
-		"INNER-MARKER init running, cpus=2" "INNER-MARKER through /dev/ttyS0"; do
+		"INNER-MARKER init running, cpus=2" "INNER-MARKER through /dev/ttyS0" \
+		"TSC deadline timer available" "smpboot: CPU0: AMD EPYC Processor"; do
 		grep -q "$want" "$inner_log" || { echo "FAIL: missing '$want'"; status=1; }
 	done
 	# rtc0 (the DSDT's PNP0B00) reads the host's UTC date.

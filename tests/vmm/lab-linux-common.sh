@@ -27,6 +27,36 @@ lab_linux_prepare() {
 	mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
 }
 
+# lab_linux_add_vmm IOVIRT [MODULE...]: the lab kernel's KVM modules (and the
+# modules named, paths under $kroot) into $outer/mods, IOVIRT and its libraries
+# into $outer (as /bin/iovirt).
+lab_linux_add_vmm() {
+	local lib m
+	mkdir -p "$outer/mods" "$outer/bin"
+	for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd "${@:2}"; do
+		cp "$kroot/$m.ko" "$outer/mods/" || skip "no module $m.ko in $kroot"
+	done
+	cp "$1" "$outer/bin/iovirt"
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		mkdir -p "$outer$(dirname "$lib")" && cp -L "$lib" "$outer$lib"
+	done
+}
+
+# lab_linux_add_qemu: QEMU (qemu-system-x86_64, its libraries, and the firmware
+# of microvm, pc and q35 with -kernel) into $outer, for `-L /qemu-fw`.
+lab_linux_add_qemu() {
+	local qemu lib
+	qemu=$(command -v qemu-system-x86_64)
+	mkdir -p "$outer/bin" "$outer/qemu-fw"
+	cp "$qemu" "$outer/bin/qemu-system-x86_64"
+	for lib in $(ldd "$qemu" | grep -o '/[^ ]*'); do
+		mkdir -p "$outer$(dirname "$lib")" && cp -L "$lib" "$outer$lib"
+	done
+	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/kvmvapic.bin \
+		/usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/linuxboot.bin \
+		/usr/share/seabios/bios-256k.bin "$outer/qemu-fw/" || skip "QEMU's firmware files are missing"
+}
+
 # lab_linux_boot FN: runs FN, one boot of the lab that returns 0 (pass), 1 (fail)
 # or 2 (a fault of the lab's own kernel, lab_log_fault: below iovirt), at most
 # twice: a boot the lab itself spoiled is said so and made again. Exits 0 or 1.

@@ -19,6 +19,8 @@
 # Environment: IOVIRT_LAB_GUEST_KERNEL: vmlinuz (default) or vmlinux;
 # IOVIRT_LAB_KERNEL_DIR (default: the newest /var/cache/iovirt-lab/linux-image-*/);
 # IOVIRT_LAB_NET_MIB: size of each transfer in MiB (default 4);
+# IOVIRT_LAB_NET_VMM=qemu: the same guest and checks on QEMU 7.2 (-accel kvm, q35) with
+# its own e1000 and virtio-net-pci on the same taps, to tell the lab's faults from iovirt's;
 # IOVIRT_LAB_NET_LOG: keep the serial logs there (the inner Linux's in .inner); IOVIRT_LAB_ACCEL: QEMU's -accel.
 set -u
 iovirt=$1
@@ -114,12 +116,8 @@ INNER
 chmod +x "$inner/init"
 (cd "$inner" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$outer/inner.gz"
 cp "$kdir/$guest_kernel" "$outer/guest-kernel"
-cp "$kroot/virt/lib/irqbypass.ko" "$kroot/drivers/crypto/ccp/ccp.ko" "$kroot/drivers/net/tun.ko" \
-	"$kroot/arch/x86/kvm/kvm.ko" "$kroot/arch/x86/kvm/kvm-amd.ko" "$outer/mods/"
-cp "$iovirt" "$outer/bin/iovirt"
-for lib in $(ldd "$iovirt" | grep -o '/[^ ]*'); do
-	mkdir -p "$outer$(dirname "$lib")" && cp -L "$lib" "$outer$lib"
-done
+lab_linux_add_vmm "$iovirt" drivers/net/tun
+[ "${IOVIRT_LAB_NET_VMM:-iovirt}" = iovirt ] || lab_linux_add_qemu
 cat >"$outer/init" <<'OUTER'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
@@ -147,9 +145,18 @@ for i in 0 1; do
 done
 ip addr | grep -E 'inet 10\.' | sed 's/^/LAB: /'
 echo "LAB: iovirt run starts at $(cut -d' ' -f1 /proc/uptime) s"
-timeout 240 /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
-	--net e1000,backend=tap:t0 --net virtio,backend=tap:t1 \
-	--cmdline "console=ttyS0 panic=-1 no_timer_check iovirt_mib=$mib" --stats </dev/null >/tmp/run.log 2>&1 &
+args="console=ttyS0 panic=-1 no_timer_check iovirt_mib=$mib"
+if grep -q iovirt_vmm=qemu /proc/cmdline; then # the same guest on QEMU's own models
+	set -- /bin/qemu-system-x86_64 -M q35 -accel kvm -cpu host -smp 2 -m 512M -nodefaults \
+		-no-user-config -L /qemu-fw -display none -serial stdio -no-reboot \
+		-netdev tap,id=n0,ifname=t0,script=no,downscript=no -device e1000,netdev=n0,romfile= \
+		-netdev tap,id=n1,ifname=t1,script=no,downscript=no -device virtio-net-pci,netdev=n1,romfile= \
+		-kernel /guest-kernel -initrd /inner.gz -append "$args"
+else
+	set -- /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
+		--net e1000,backend=tap:t0 --net virtio,backend=tap:t1 --cmdline "$args" --stats
+fi
+timeout 240 "$@" </dev/null >/tmp/run.log 2>&1 &
 pid=$!
 tail -f /tmp/run.log >/dev/ttyS1 &
 tailpid=$!
@@ -206,7 +213,7 @@ boot_once() {
 	timeout "$limit" qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt \
 		-smp 2 -m 2048 -display none -monitor none -serial stdio -serial "file:$inner_log" \
 		-no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
-		-append "console=ttyS0 panic=-1 quiet transparent_hugepage=never iovirt_mib=$mib" \
+		-append "console=ttyS0 panic=-1 quiet transparent_hugepage=never iovirt_mib=$mib iovirt_vmm=${IOVIRT_LAB_NET_VMM:-iovirt}" \
 		</dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" >"$log"
 	rc=${PIPESTATUS[0]}
 	echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
