@@ -1,0 +1,153 @@
+/* The switch's life: the EAL, the packet pool, the MAC table, the ports, and their teardown. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "log.h"
+#include "vswitch-priv.h"
+
+#define VSWITCH_POOL_CACHE 256
+
+static bool vswitch_exists; /* the EAL initialises once per process */
+
+static int vswitch_eal_init(const struct switch_config *c)
+{
+	struct switch_eal_args args;
+	int ret = switch_eal_args_build(c, &args);
+
+	if (ret)
+		return ret;
+	if (rte_eal_init(args.argc, args.argv) < 0) {
+		log_err("switch: the EAL refused to start: %s", rte_strerror(rte_errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int vswitch_pool_create(struct vswitch *sw, unsigned mbufs)
+{
+	sw->pool = rte_pktmbuf_pool_create("iovirt-switch", mbufs, VSWITCH_POOL_CACHE, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!sw->pool) {
+		log_err("switch: no pool of %u packet buffers: %s", mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int vswitch_ports_start(struct vswitch *sw, const struct switch_config *c)
+{
+	int ret;
+
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		struct vswitch_port *p = &sw->ports[sw->n_ports];
+
+		p->kind = VSWITCH_PORT_VHOST;
+		p->index = (uint16_t)sw->n_ports++;
+		snprintf(p->name, sizeof(p->name), "%s", c->ports[i].path);
+		p->client = c->ports[i].client;
+		ret = vswitch_vhost_start(sw, p);
+		if (ret)
+			return ret;
+	}
+	if (!c->uplink)
+		return 0;
+	sw->ports[sw->n_ports].kind = VSWITCH_PORT_UPLINK;
+	sw->ports[sw->n_ports].index = (uint16_t)sw->n_ports;
+	snprintf(sw->ports[sw->n_ports].name, sizeof(sw->ports[0].name), "%s", c->uplink);
+	sw->has_uplink = true;
+	return vswitch_uplink_start(sw, &sw->ports[sw->n_ports++]);
+}
+
+int vswitch_create(const struct switch_config *c, struct vswitch **out)
+{
+	struct vswitch *sw;
+	int ret;
+
+	if (vswitch_exists)
+		return -EALREADY;
+	if (!c->n_ports && !c->uplink)
+		return -EINVAL;
+	sw = calloc(1, sizeof(*sw));
+	if (!sw)
+		return -ENOMEM;
+	sw->mode = c->mode;
+	ret = vswitch_eal_init(c);
+	if (ret) {
+		free(sw);
+		return ret;
+	}
+	vswitch_exists = true;
+	sw->eal_up = true;
+	sw->tsc_hz = rte_get_tsc_hz();
+	sw->last_sweep = rte_rdtsc();
+	ret = mac_table_new(c->mac_entries, (uint64_t)c->age_seconds * sw->tsc_hz, &sw->macs);
+	if (!ret)
+		ret = vswitch_pool_create(sw, c->mbufs);
+	if (!ret)
+		ret = vswitch_ports_start(sw, c);
+	if (ret) {
+		vswitch_destroy(sw);
+		return ret;
+	}
+	*out = sw;
+	return 0;
+}
+
+void vswitch_destroy(struct vswitch *sw)
+{
+	if (!sw)
+		return;
+	for (unsigned i = 0; i < sw->n_ports; i++) {
+		if (sw->ports[i].kind == VSWITCH_PORT_VHOST)
+			vswitch_vhost_stop(&sw->ports[i]);
+		else
+			vswitch_uplink_stop(&sw->ports[i]);
+	}
+	if (sw->pool)
+		rte_mempool_free(sw->pool);
+	mac_table_free(sw->macs);
+	if (sw->eal_up)
+		rte_eal_cleanup();
+	free(sw);
+}
+
+unsigned vswitch_port_count(const struct vswitch *sw)
+{
+	return sw->n_ports;
+}
+
+const char *vswitch_port_name(const struct vswitch *sw, unsigned port)
+{
+	return sw->ports[port].name;
+}
+
+bool vswitch_port_is_uplink(const struct vswitch *sw, unsigned port)
+{
+	return sw->ports[port].kind == VSWITCH_PORT_UPLINK;
+}
+
+bool vswitch_port_connected(const struct vswitch *sw, unsigned port)
+{
+	return atomic_load(&sw->ports[port].vid) >= 0;
+}
+
+void vswitch_port_get_stats(const struct vswitch *sw, unsigned port,
+			    struct vswitch_port_stats *out)
+{
+	*out = sw->ports[port].stats;
+}
+
+void vswitch_mac_get_stats(const struct vswitch *sw, struct mac_table_stats *out,
+			   uint32_t *entries)
+{
+	mac_table_get_stats(sw->macs, out);
+	*entries = mac_table_count(sw->macs);
+}
