@@ -85,6 +85,7 @@ static void eal_args(void **state)
 {
 	struct switch_config c;
 	struct switch_eal_args a;
+	char cpus[256];
 	int i;
 
 	switch_config_init(&c);
@@ -95,6 +96,13 @@ static void eal_args(void **state)
 	assert_true(!strncmp(a.argv[i + 1], "iovirt-switch-", 14));
 	assert_true(argv_find(&a, "--no-pci") > 0);
 	assert_int_equal(argv_find(&a, "--vdev"), -1);
+	i = argv_find(&a, "--lcores"); /* unpinned: every CPU the process may use */
+	assert_true(i > 0);
+	assert_true(!strncmp(a.argv[i + 1], "0@(", 3));
+	snprintf(cpus, sizeof(cpus), "%s", a.argv[i + 1] + 3);
+	assert_true(strlen(cpus) > 1 && cpus[strlen(cpus) - 1] == ')');
+	cpus[strlen(cpus) - 1] = '\0';
+	assert_true(switch_cpu_list_valid(cpus));
 
 	c.cores = "1";
 	c.file_prefix = "sw1";

@@ -1,5 +1,6 @@
 /* `iovirt switch`'s configuration: parsing, the EAL's arguments, and host checks. */
 #include <ctype.h>
+#include <sched.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -155,8 +156,37 @@ static int eal_args_uplink(const char *uplink, struct switch_eal_args *out)
 	return ret ?: eal_arg_add(out, "%s", uplink);
 }
 
+/* The CPUs this process may run on as a list ("0-1" style ranges), or "0" when unknown. */
+static void cpu_list_allowed(char *buf, size_t len)
+{
+	cpu_set_t set;
+	size_t used = 0;
+	int first = -1;
+
+	buf[0] = '\0';
+	if (sched_getaffinity(0, sizeof(set), &set)) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	for (int cpu = 0; cpu <= CPU_SETSIZE; cpu++) {
+		bool in = cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set);
+
+		if (in && first < 0)
+			first = cpu;
+		if (in || first < 0)
+			continue;
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, first == cpu - 1 ? "%s%d" : "%s%d-%d",
+						 used ? "," : "", first, cpu - 1);
+		first = -1;
+	}
+	if (!buf[0] || used >= len)
+		snprintf(buf, len, "0");
+}
+
 int switch_eal_args_build(const struct switch_config *c, struct switch_eal_args *out)
 {
+	char allowed[256];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -167,10 +197,11 @@ int switch_eal_args_build(const struct switch_config *c, struct switch_eal_args 
 		ret = eal_arg_add(out, "%s", c->file_prefix);
 	else if (!ret)
 		ret = eal_arg_add(out, "iovirt-switch-%ld", (long)getpid());
-	if (!ret && c->cores)
-		ret = eal_arg_add(out, "--lcores") ?: eal_arg_add(out, "0@(%s)", c->cores);
-	else if (!ret)
-		ret = eal_arg_add(out, "-l") ?: eal_arg_add(out, "0");
+	if (!c->cores)
+		cpu_list_allowed(allowed, sizeof(allowed));
+	if (!ret)
+		ret = eal_arg_add(out, "--lcores") ?:
+		      eal_arg_add(out, "0@(%s)", c->cores ? c->cores : allowed);
 	if (!ret)
 		ret = eal_args_uplink(c->uplink, out);
 	if (!ret)

@@ -71,7 +71,7 @@ struct switch_eal_args {
 
 /*
  * Build the EAL arguments for c: a file prefix of its own, one lcore whose
- * thread may run on c->cores, --no-pci unless the uplink is a PCI device
+ * thread may run on c->cores (default: every CPU this process may use), --no-pci unless the uplink is a PCI device
  * (then -a BDF), --vdev for a vdev uplink, no telemetry, then c->eal_extra
  * split on blanks. Returns 0, -EINVAL (a bad CPU list) or -E2BIG.
  */
