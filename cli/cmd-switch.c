@@ -52,7 +52,12 @@ static const char usage[] =
 	"\n"
 	"The switch needs free hugepages and a mounted hugetlbfs (scripts/hugepages).\n"
 	"Counters (rx, tx, drops, flooded) print as 'stats:' lines on stdout. SIGINT or\n"
-	"SIGTERM stops it: the sockets are removed, the exit status is 0.\n";
+	"SIGTERM stops it: the sockets are removed, the exit status is 0.\n"
+#ifdef IOVIRT_HAVE_DPDK
+	"This iovirt was built with DPDK.\n";
+#else
+	"This iovirt was built without DPDK: the command exits 2.\n";
+#endif
 
 struct switch_opts {
 	struct switch_config cfg;
@@ -305,11 +310,11 @@ static int switch_main(int argc, char **argv)
 	return cli_usage_error(&cli_cmd_switch, "this iovirt was built without DPDK (libdpdk-dev); "
 				"the switch is not available");
 #else
+	if (!getenv("IOVIRT_LOG"))
+		log_set_level(LOG_INFO);
 	ret = switch_check_host(&o.cfg);
 	if (ret >= 0)
 		return ret;
-	if (!getenv("IOVIRT_LOG"))
-		log_set_level(LOG_INFO);
 	return switch_run(&o);
 #endif
 }

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# iovirt switch against DPDK's testpmd as vhost-user front-ends (virtio-user).
+# usage: test-switch.sh IOVIRT HUGEPAGES-SCRIPT SCENARIO
+#   pair     two testpmds: A sends one burst (--tx-first) and counts what comes
+#            back, B swaps MACs and returns it; every count at both ends matches
+#            the switch's; SIGUSR1 prints the counters
+#   stream   A transmits for 3 s, B receives: A's TX = the switch's rx on A =
+#            flooded on A = tx + drops on B, and B's RX = the switch's tx on B
+#   reflect  one testpmd; the switch returns each frame with its MACs swapped
+#            (checked frame by frame in testpmd's verbose output)
+#   sigterm  SIGTERM with two front-ends connected and traffic flowing: exit 0,
+#            sockets removed, front-ends still alive
+#   errors   clear failures: a missing socket directory, a non-socket in the
+#            way, a live socket, a stale socket (removed), bad options
+# Skips (77) without DPDK in this build, without dpdk-testpmd, or without
+# hugepages, saying which.
+set -uo pipefail
+iovirt=$1 hugepages=$2 scenario=$3
+tmp=$(mktemp -d /tmp/iovirt-switch-test.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+	rm -f /dev/hugepages/iovirt-sw-t$$-* 2>/dev/null
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; dump; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+dump() {
+	for f in "$tmp"/*.out "$tmp"/*.err; do
+		[ -s "$f" ] || continue
+		echo "--- $f (last 25 lines)"
+		tail -25 "$f"
+	done
+}
+
+# Wait up to $3 seconds for a line matching $2 in file $1.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Wait up to $2 seconds for process $1 to end; its status in $waited.
+wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			waited=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# The switch's last counter for port $1, field $2 (rx, tx, drops, flooded).
+swstat() {
+	grep "^stats: port=$1 " "$tmp/switch.out" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# testpmd's accumulated RX-packets or TX-packets ($2) in file $1 (the last block).
+tpstat() {
+	awk -v key="$2-packets:" '/Accumulated forward statistics/ { acc = 1; next }
+		acc && $0 ~ key { for (i = 1; i < NF; i++) if ($i == key) v = $(i + 1) }
+		acc && /\+\+\+\+\+\+\+\+\+\+$/ && !/Accumulated/ { acc = 0 }
+		END { print v }' "$1"
+}
+
+expect_eq() { # name got want
+	[ "$2" = "$3" ] || fail "$1: $2, expected $3"
+	echo "ok: $1 = $2"
+}
+
+check_skips() {
+	local out rc free
+	out=$("$iovirt" switch --help 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || fail "iovirt switch --help: exit $rc"
+	if grep -q "built without DPDK" <<<"$out"; then
+		skip "this iovirt was built without DPDK (libdpdk-dev not found at setup)"
+	fi
+	command -v dpdk-testpmd >/dev/null || skip "dpdk-testpmd not installed (Debian package dpdk-dev)"
+	out=$("$hugepages" 512 2>&1) || skip "no hugepages: $out"
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	[ "$free" -ge 200 ] || skip "only $free free 2 MiB hugepages (the test needs 200; others hold the rest)"
+}
+
+start_switch() { # extra args
+	"$iovirt" switch --mbufs 4095 "$@" > "$tmp/switch.out" 2> "$tmp/switch.err" &
+	swpid=$!
+	pids+=("$swpid")
+	wait_for "$tmp/switch.out" '^switch: ready' 30 || fail "the switch did not start"
+}
+
+# start_testpmd NAME SOCKET MAC ARGS...: a virtio-user front-end, non-interactive.
+start_testpmd() {
+	local name=$1 sock=$2 mac=$3
+	shift 3
+	dpdk-testpmd --lcores '0@(0-1),1@(0-1)' --no-pci --in-memory --single-file-segments -m 128 \
+		--file-prefix "iovirt-sw-t$$-$name" \
+		--vdev "net_virtio_user0,path=$sock,mac=$mac" -- --no-lsc-interrupt "$@" \
+		> "$tmp/$name.out" 2> "$tmp/$name.err" < /dev/null &
+	eval "${name}pid=$!"
+	pids+=("$!")
+}
+
+connected() { # port: wait until the switch logs the front-end on that port
+	wait_for "$tmp/switch.err" "port $1 .*: front-end connected" 30 ||
+		fail "no front-end connected on port $1"
+}
+
+stop_testpmd() { # name
+	local pid
+	eval "pid=\$${1}pid"
+	kill -INT "$pid" 2>/dev/null
+	wait_exit "$pid" 20 || fail "testpmd $1 did not stop on SIGINT"
+	grep -q "Accumulated forward statistics" "$tmp/$1.out" || fail "testpmd $1 printed no statistics"
+}
+
+stop_switch() {
+	kill -TERM "$swpid"
+	wait_exit "$swpid" 30 || fail "the switch did not stop on SIGTERM"
+	expect_eq "switch exit status after SIGTERM" "$waited" 0
+	grep -q '^switch: stopped' "$tmp/switch.out" || fail "no 'switch: stopped' line"
+	for s in "$tmp"/*.sock; do
+		[ -e "$s" ] && fail "socket $s left behind"
+	done
+	echo "ok: sockets removed"
+}
+
+scenario_pair() {
+	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock"
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=macswap --stats-period 1
+	connected 1
+	sleep 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=rxonly --tx-first --stats-period 1
+	connected 0
+	sleep 3
+	kill -USR1 "$swpid"
+	wait_for "$tmp/switch.out" '^stats: mac ' 10 || fail "no counters on SIGUSR1"
+	echo "ok: SIGUSR1 printed the counters"
+	stop_testpmd A
+	stop_testpmd B
+	stop_switch
+	local atx arx brx btx
+	atx=$(tpstat "$tmp/A.out" TX) arx=$(tpstat "$tmp/A.out" RX)
+	brx=$(tpstat "$tmp/B.out" RX) btx=$(tpstat "$tmp/B.out" TX)
+	expect_eq "A sent (testpmd)" "$atx" 32
+	expect_eq "switch rx on A" "$(swstat 0 rx)" "$atx"
+	expect_eq "switch flooded from A (B's MAC unknown)" "$(swstat 0 flooded)" "$atx"
+	expect_eq "switch tx on B" "$(swstat 1 tx)" "$atx"
+	expect_eq "B received (testpmd)" "$brx" "$(swstat 1 tx)"
+	expect_eq "B sent back (testpmd)" "$btx" "$brx"
+	expect_eq "switch rx on B" "$(swstat 1 rx)" "$btx"
+	expect_eq "switch flooded from B (A's MAC learned)" "$(swstat 1 flooded)" 0
+	expect_eq "switch tx on A" "$(swstat 0 tx)" "$btx"
+	expect_eq "A received (testpmd)" "$arx" "$(swstat 0 tx)"
+	expect_eq "drops on A" "$(swstat 0 drops)" 0
+	expect_eq "drops on B" "$(swstat 1 drops)" 0
+}
+
+scenario_stream() {
+	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock"
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=rxonly --stats-period 1
+	connected 1
+	sleep 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=txonly --stats-period 1
+	connected 0
+	sleep 3
+	stop_testpmd A
+	sleep 1
+	stop_switch
+	stop_testpmd B
+	local atx brx rx
+	atx=$(tpstat "$tmp/A.out" TX) brx=$(tpstat "$tmp/B.out" RX) rx=$(swstat 0 rx)
+	[ "${atx:-0}" -gt 1000 ] || fail "A sent only ${atx:-0} frames"
+	expect_eq "switch rx on A" "$rx" "$atx"
+	expect_eq "switch flooded from A" "$(swstat 0 flooded)" "$rx"
+	expect_eq "switch tx + drops on B" "$(($(swstat 1 tx) + $(swstat 1 drops)))" "$rx"
+	expect_eq "B received (testpmd)" "$brx" "$(swstat 1 tx)"
+	echo "info: $atx frames, $(swstat 1 drops) dropped at B's full ring"
+}
+
+scenario_reflect() {
+	start_switch --mode reflect --port "$tmp/a.sock"
+	# Interactive, to see each frame: one burst out, then what comes back.
+	mkfifo "$tmp/A.in"
+	dpdk-testpmd --lcores '0@(0-1),1@(0-1)' --no-pci --in-memory --single-file-segments -m 128 \
+		--file-prefix "iovirt-sw-t$$-A" \
+		--vdev "net_virtio_user0,path=$tmp/a.sock,mac=02:00:00:00:00:0a" -- -i \
+		--no-lsc-interrupt --forward-mode=rxonly --eth-peer=0,02:00:00:00:00:0c \
+		< "$tmp/A.in" > "$tmp/A.out" 2> "$tmp/A.err" &
+	Apid=$!
+	pids+=("$Apid")
+	exec 9> "$tmp/A.in"
+	connected 0
+	echo "set verbose 1" >&9
+	echo "start tx_first" >&9
+	sleep 3
+	echo "stop" >&9
+	echo "quit" >&9
+	exec 9>&-
+	wait_exit "$Apid" 20 || fail "testpmd did not quit"
+	stop_switch
+	local atx arx good bad
+	atx=$(tpstat "$tmp/A.out" TX) arx=$(tpstat "$tmp/A.out" RX)
+	expect_eq "A sent (testpmd)" "$atx" 32
+	expect_eq "switch rx" "$(swstat 0 rx)" "$atx"
+	expect_eq "switch tx (reflected)" "$(swstat 0 tx)" "$atx"
+	expect_eq "A received (testpmd)" "$arx" "$atx"
+	good=$(grep -ci 'src=02:00:00:00:00:0C - dst=02:00:00:00:00:0A' "$tmp/A.out")
+	bad=$(grep -i 'src=..:..:..:..:..:.. - dst=' "$tmp/A.out" | grep -civ 'src=02:00:00:00:00:0C - dst=02:00:00:00:00:0A')
+	expect_eq "frames back with MACs swapped" "$good" "$atx"
+	expect_eq "frames back unswapped" "$bad" 0
+}
+
+scenario_sigterm() {
+	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock"
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=rxonly --stats-period 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=txonly --stats-period 1
+	connected 1
+	connected 0
+	sleep 2
+	stop_switch
+	[ "$(swstat 0 rx)" -gt 0 ] || fail "no traffic was flowing when SIGTERM came"
+	kill -0 "$Apid" && kill -0 "$Bpid" || fail "a front-end died with the switch"
+	echo "ok: front-ends alive after the switch stopped"
+	grep -qi "sanitizer" "$tmp/switch.err" && fail "sanitizer report"
+	stop_testpmd A
+	stop_testpmd B
+}
+
+# A failure must exit 1 with a message naming $2; a usage error exits 2.
+expect_fail() { # want-status pattern args...
+	local want=$1 pat=$2 out rc
+	shift 2
+	out=$("$iovirt" switch "$@" 2>&1 </dev/null)
+	rc=$?
+	[ $rc -eq "$want" ] || fail "iovirt switch $*: exit $rc, expected $want: $out"
+	grep -q -- "$pat" <<<"$out" || fail "iovirt switch $*: no '$pat' in: $out"
+	echo "ok: exit $rc: $(head -1 <<<"$out")"
+}
+
+scenario_errors() {
+	expect_fail 2 "nothing to switch"
+	expect_fail 2 "expected PATH" --port ",client"
+	expect_fail 2 "given twice" --port "$tmp/a.sock" --port "$tmp/a.sock,server"
+	expect_fail 2 "expected switch, reflect or sink" --port "$tmp/a.sock" --mode hub
+	expect_fail 2 "CPU list" --port "$tmp/a.sock" --cores "1) --vdev x ("
+	expect_fail 1 "directory does not exist" --port "$tmp/no/a.sock"
+	touch "$tmp/file"
+	expect_fail 1 "not a socket is in the way" --port "$tmp/file"
+	python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)' "$tmp/live.sock" &
+	local listener=$!
+	pids+=("$listener")
+	for ((i = 0; i < 50; i++)); do [ -S "$tmp/live.sock" ] && break; sleep 0.1; done
+	expect_fail 1 "another back-end listens" --port "$tmp/live.sock"
+	kill "$listener"
+	rm -f "$tmp/live.sock"
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$tmp/stale.sock"
+	[ -S "$tmp/stale.sock" ] || fail "no stale socket made"
+	start_switch --port "$tmp/stale.sock"
+	grep -q "removed a stale socket" "$tmp/switch.err" || fail "the stale socket was not reported"
+	echo "ok: a stale socket is replaced"
+	stop_switch
+}
+
+check_skips
+"scenario_$scenario"
+echo "PASS: $scenario"
