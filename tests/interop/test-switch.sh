@@ -8,6 +8,9 @@
 #            flooded on A = tx + drops on B, and B's RX = the switch's tx on B
 #   reflect  one testpmd; the switch returns each frame with its MACs swapped
 #            (checked frame by frame in testpmd's verbose output)
+#   uplink   A on a vhost-user port, U behind the ethdev uplink (DPDK's net_vhost
+#            PMD, which U's virtio-user joins): U sends one burst, A swaps
+#            MACs and returns it; counts match on both ports of the switch
 #   sigterm  SIGTERM with two front-ends connected and traffic flowing: exit 0,
 #            sockets removed, front-ends still alive
 #   errors   clear failures: a missing socket directory, a non-socket in the
@@ -218,6 +221,31 @@ scenario_reflect() {
 	bad=$(grep -i 'src=..:..:..:..:..:.. - dst=' "$tmp/A.out" | grep -civ 'src=02:00:00:00:00:0C - dst=02:00:00:00:00:0A')
 	expect_eq "frames back with MACs swapped" "$good" "$atx"
 	expect_eq "frames back unswapped" "$bad" 0
+}
+
+scenario_uplink() {
+	start_switch --port "$tmp/a.sock" --uplink "net_vhost0,iface=$tmp/up.sock"
+	grep -q '^switch: ready mode=switch ports=2' "$tmp/switch.out" ||
+		fail "the switch has no second port for the uplink"
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=macswap --stats-period 1
+	connected 0
+	sleep 1
+	start_testpmd U "$tmp/up.sock" 02:00:00:00:00:0e --forward-mode=rxonly --tx-first --stats-period 1
+	sleep 4
+	stop_testpmd U
+	stop_testpmd A
+	stop_switch
+	local utx urx atx
+	utx=$(tpstat "$tmp/U.out" TX) urx=$(tpstat "$tmp/U.out" RX) atx=$(tpstat "$tmp/A.out" TX)
+	expect_eq "U sent (testpmd)" "$utx" 32
+	expect_eq "switch rx on the uplink" "$(swstat 1 rx)" "$utx"
+	expect_eq "switch flooded from the uplink" "$(swstat 1 flooded)" "$utx"
+	expect_eq "switch tx on A" "$(swstat 0 tx)" "$utx"
+	expect_eq "A received (testpmd)" "$(tpstat "$tmp/A.out" RX)" "$utx"
+	expect_eq "switch rx on A" "$(swstat 0 rx)" "$atx"
+	expect_eq "switch tx on the uplink (U's MAC learned)" "$(swstat 1 tx)" "$atx"
+	expect_eq "U received (testpmd)" "$urx" "$atx"
+	expect_eq "A sent back" "$atx" 32
 }
 
 scenario_sigterm() {
