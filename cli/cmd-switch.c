@@ -153,6 +153,7 @@ static int switch_parse(int argc, char **argv, struct switch_opts *o)
 	return -1;
 }
 
+#ifdef IOVIRT_HAVE_DPDK
 /* Every port's socket directory, and hugepages unless the EAL is told to do without. */
 static int switch_check_host(const struct switch_config *c)
 {
@@ -193,7 +194,6 @@ static int switch_check_host(const struct switch_config *c)
 	return -1;
 }
 
-#ifdef IOVIRT_HAVE_DPDK
 static volatile sig_atomic_t switch_stop, switch_dump;
 
 static void switch_on_signal(int sig)
