@@ -13,6 +13,8 @@
 #            MACs and returns it; counts match on both ports of the switch
 #   sigterm  SIGTERM with two front-ends connected and traffic flowing: exit 0,
 #            sockets removed, front-ends still alive
+#   reconnect  SIGKILL the sending front-end mid-traffic: the switch stays up,
+#            the port goes down; a new front-end on the same socket is served
 #   errors   clear failures: a missing socket directory, a non-socket in the
 #            way, a live socket, a stale socket (removed), bad options
 # Skips (77) without DPDK in this build, without dpdk-testpmd, or without
@@ -262,6 +264,44 @@ scenario_sigterm() {
 	grep -qi "sanitizer" "$tmp/switch.err" && fail "sanitizer report"
 	stop_testpmd A
 	stop_testpmd B
+}
+
+scenario_reconnect() {
+	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock"
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=rxonly --stats-period 1
+	connected 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=txonly --stats-period 1
+	connected 0
+	sleep 2
+	kill -KILL "$Apid"
+	wait "$Apid" 2>/dev/null
+	wait_for "$tmp/switch.err" "port 0 .*: front-end gone" 20 || fail "port 0 not down after SIGKILL"
+	kill -0 "$swpid" || fail "the switch died with its front-end"
+	echo "ok: the switch outlived a killed front-end"
+	sleep 1
+	kill -USR1 "$swpid"
+	wait_for "$tmp/switch.out" '^stats: port=0 .*state=down' 10 || fail "port 0 not reported down"
+	local rx1 i
+	rx1=$(swstat 0 rx)
+	mv "$tmp/A.out" "$tmp/A1.out.old"
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=txonly --stats-period 1
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c 'port 0 .*: front-end connected' "$tmp/switch.err")" -eq 2 ] && break
+		sleep 0.1
+	done
+	[ $i -lt 300 ] || fail "port 0 did not connect a second time"
+	echo "ok: a new front-end connected on the same socket"
+	sleep 2
+	stop_testpmd A
+	sleep 1
+	stop_switch
+	stop_testpmd B
+	local atx
+	atx=$(tpstat "$tmp/A.out" TX)
+	[ "${atx:-0}" -gt 1000 ] || fail "the second front-end sent only ${atx:-0} frames"
+	expect_eq "switch rx on A after the reconnect" "$(($(swstat 0 rx) - rx1))" "$atx"
+	expect_eq "B received (testpmd)" "$(tpstat "$tmp/B.out" RX)" "$(swstat 1 tx)"
+	expect_eq "switch tx + drops on B" "$(($(swstat 1 tx) + $(swstat 1 drops)))" "$(swstat 0 rx)"
 }
 
 # A failure must exit 1 with a message naming $2; a usage error exits 2.
