@@ -28,6 +28,7 @@ cleanup() {
 	wait 2>/dev/null
 	rm -rf "$tmp"
 	rm -f /dev/hugepages/iovirt-sw-t$$-* 2>/dev/null
+	rm -rf /var/run/dpdk/iovirt-sw-t$$-* 2>/dev/null
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; dump; exit 1; }

@@ -96,6 +96,7 @@ static void eal_args(void **state)
 	assert_true(!strncmp(a.argv[i + 1], "iovirt-switch-", 14));
 	assert_true(argv_find(&a, "--no-pci") > 0);
 	assert_int_equal(argv_find(&a, "--vdev"), -1);
+	assert_true(argv_find(&a, "--in-memory") > 0);
 	i = argv_find(&a, "--lcores"); /* unpinned: every CPU the process may use */
 	assert_true(i > 0);
 	assert_true(!strncmp(a.argv[i + 1], "0@(", 3));
@@ -116,6 +117,8 @@ static void eal_args(void **state)
 	assert_string_equal(a.argv[a.argc - 4], "--log-level=lib.eal:debug");
 	assert_string_equal(a.argv[a.argc - 1], "64");
 	assert_true(switch_eal_extra_no_huge(c.eal_extra));
+	assert_int_equal(argv_find(&a, "--in-memory"), -1);
+	assert_true(argv_find(&a, "--no-shconf") > 0);
 
 	c.uplink = "0000:03:00.0";
 	c.eal_extra = NULL;

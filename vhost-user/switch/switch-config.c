@@ -205,7 +205,14 @@ int switch_eal_args_build(const struct switch_config *c, struct switch_eal_args 
 	if (!ret)
 		ret = eal_args_uplink(c->uplink, out);
 	if (!ret)
-		ret = eal_arg_add(out, "--no-telemetry") ?: eal_arg_add(out, "--in-memory");
+		ret = eal_arg_add(out, "--no-telemetry");
+	/*
+	 * --no-huge means legacy memory, which the EAL refuses with --in-memory;
+	 * --no-shconf then keeps its files out of the runtime directory.
+	 */
+	if (!ret)
+		ret = eal_arg_add(out, switch_eal_extra_no_huge(c->eal_extra) ? "--no-shconf" :
+										 "--in-memory");
 	return ret ?: eal_args_extra(c->eal_extra, out);
 }
 

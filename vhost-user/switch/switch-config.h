@@ -72,8 +72,9 @@ struct switch_eal_args {
 /*
  * Build the EAL arguments for c: a file prefix of its own, one lcore whose
  * thread may run on c->cores (default: every CPU this process may use), --no-pci unless the uplink is a PCI device
- * (then -a BDF), --vdev for a vdev uplink, no telemetry, then c->eal_extra
- * split on blanks. Returns 0, -EINVAL (a bad CPU list) or -E2BIG.
+ * (then -a BDF), --vdev for a vdev uplink, no telemetry, --in-memory (or
+ * --no-shconf when the extras hold --no-huge, which the EAL refuses with
+ * --in-memory), then c->eal_extra split on blanks. Returns 0, -EINVAL (a bad CPU list) or -E2BIG.
  */
 int switch_eal_args_build(const struct switch_config *c, struct switch_eal_args *out) __must_check;
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -29,6 +30,17 @@ static int vswitch_eal_init(const struct switch_config *c)
 		return -EIO;
 	}
 	return 0;
+}
+
+/* Release the EAL and its runtime directory, which it leaves behind even --in-memory (empty). */
+static void vswitch_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (dir[0] && rmdir(dir) && errno != ENOENT)
+		log_debug("switch: EAL runtime directory %s stays: %s", dir, strerror(errno));
 }
 
 static int vswitch_pool_create(struct vswitch *sw, unsigned mbufs)
@@ -115,7 +127,7 @@ void vswitch_destroy(struct vswitch *sw)
 		rte_mempool_free(sw->pool);
 	mac_table_free(sw->macs);
 	if (sw->eal_up)
-		rte_eal_cleanup();
+		vswitch_eal_cleanup();
 	free(sw);
 }
 
