@@ -3,7 +3,7 @@
 # usage: test-switch.sh IOVIRT HUGEPAGES-SCRIPT SCENARIO
 #   pair     two testpmds: A sends one burst (--tx-first) and counts what comes
 #            back, B swaps MACs and returns it; every count at both ends matches
-#            the switch's; SIGUSR1 prints the counters
+#            the switch's; --stats 1 and SIGUSR1 print the counters
 #   stream   A transmits for 3 s, B receives: A's TX = the switch's rx on A =
 #            flooded on A = tx + drops on B, and B's RX = the switch's tx on B
 #   reflect  one testpmd; the switch returns each frame with its MACs swapped
@@ -141,7 +141,7 @@ stop_switch() {
 }
 
 scenario_pair() {
-	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock"
+	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock" --stats 1
 	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=macswap --stats-period 1
 	connected 1
 	sleep 1
@@ -154,7 +154,10 @@ scenario_pair() {
 	stop_testpmd A
 	stop_testpmd B
 	stop_switch
-	local atx arx brx btx
+	local atx arx brx btx blocks
+	blocks=$(grep -c '^stats: mac ' "$tmp/switch.out")
+	[ "$blocks" -ge 4 ] || fail "$blocks counter blocks: expected one a second (--stats 1), SIGUSR1's and the last"
+	echo "ok: $blocks counter blocks (--stats 1, SIGUSR1, exit)"
 	atx=$(tpstat "$tmp/A.out" TX) arx=$(tpstat "$tmp/A.out" RX)
 	brx=$(tpstat "$tmp/B.out" RX) btx=$(tpstat "$tmp/B.out" TX)
 	expect_eq "A sent (testpmd)" "$atx" 32
