@@ -15,6 +15,8 @@
 #            sockets removed, front-ends still alive
 #   reconnect  SIGKILL the sending front-end mid-traffic: the switch stays up,
 #            the port goes down; a new front-end on the same socket is served
+#   second   a second front-end on a port already served is refused; the first
+#            keeps flowing while it comes and after it goes
 #   errors   clear failures: a missing socket directory, a non-socket in the
 #            way, a live socket, a stale socket (removed), bad options
 # Skips (77) without DPDK in this build, without dpdk-testpmd, or without
@@ -306,6 +308,39 @@ scenario_reconnect() {
 	expect_eq "switch rx on A after the reconnect" "$(($(swstat 0 rx) - rx1))" "$atx"
 	expect_eq "B received (testpmd)" "$(tpstat "$tmp/B.out" RX)" "$(swstat 1 tx)"
 	expect_eq "switch tx + drops on B" "$(($(swstat 1 tx) + $(swstat 1 drops)))" "$(swstat 0 rx)"
+}
+
+scenario_second() {
+	start_switch --port "$tmp/a.sock" --port "$tmp/b.sock"
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=rxonly --stats-period 1
+	connected 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=txonly --stats-period 1
+	connected 0
+	start_testpmd C "$tmp/a.sock" 02:00:00:00:00:0c --forward-mode=txonly --stats-period 1
+	wait_for "$tmp/switch.err" "port 0 .*: a second front-end .* refused" 30 ||
+		fail "the second front-end on port 0 was not refused"
+	echo "ok: a second front-end on a served port is refused"
+	sleep 1
+	stop_testpmd C
+	sleep 1
+	kill -USR1 "$swpid"
+	wait_for "$tmp/switch.out" '^stats: mac ' 10 || fail "no counters on SIGUSR1"
+	local rx1
+	rx1=$(swstat 0 rx)
+	sleep 2
+	kill -USR1 "$swpid"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^stats: mac ' "$tmp/switch.out")" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(swstat 0 rx)" -gt "$rx1" ] || fail "A's frames stopped after the second front-end left"
+	echo "ok: A still flows after the second front-end left ($rx1 -> $(swstat 0 rx))"
+	stop_testpmd A
+	sleep 1
+	stop_switch
+	stop_testpmd B
+	expect_eq "switch rx on A" "$(swstat 0 rx)" "$(tpstat "$tmp/A.out" TX)"
+	expect_eq "B received (testpmd)" "$(tpstat "$tmp/B.out" RX)" "$(swstat 1 tx)"
 }
 
 # A failure must exit 1 with a message naming $2; a usage error exits 2.

@@ -65,13 +65,19 @@ static int vhost_new_device(int vid)
 		log_warn("switch: vhost device %d on an unknown socket %s", vid, path);
 		return -1;
 	}
-	rte_vhost_enable_guest_notification(vid, VSWITCH_GUEST_RXQ, 0);
-	rte_vhost_enable_guest_notification(vid, VSWITCH_GUEST_TXQ, 0);
 	if (!atomic_compare_exchange_strong(&p->vid, &expect, vid)) {
 		log_warn("switch: port %u %s: a second front-end (device %d) refused; device %d is in "
 			 "use", p->index, p->name, vid, expect);
 		return -1;
 	}
+	rte_vhost_enable_guest_notification(vid, VSWITCH_GUEST_RXQ, 0);
+	rte_vhost_enable_guest_notification(vid, VSWITCH_GUEST_TXQ, 0);
+	/*
+	 * The queue flags only spare the data path calls into rings that are off;
+	 * lib/vhost itself neither dequeues from nor enqueues to a disabled ring.
+	 */
+	atomic_store(&p->rxq_on, true);
+	atomic_store(&p->txq_on, true);
 	log_info("switch: port %u %s: front-end connected (device %d)", p->index, p->name, vid);
 	return 0;
 }
@@ -94,8 +100,13 @@ static int vhost_vring_state_changed(int vid, uint16_t queue, int enable)
 {
 	char path[PATH_MAX];
 	struct vswitch_port *p = port_of_vid(vid, path, sizeof(path));
+	int vid_now;
 
 	if (!p)
+		return 0;
+	/* A second front-end refused on this socket does not touch the served one's queues. */
+	vid_now = atomic_load(&p->vid);
+	if (vid_now >= 0 && vid_now != vid)
 		return 0;
 	if (queue == VSWITCH_GUEST_RXQ)
 		atomic_store(&p->rxq_on, enable != 0);
@@ -117,8 +128,6 @@ int vswitch_vhost_start(struct vswitch *sw, struct vswitch_port *p)
 	uint64_t flags = p->client ? RTE_VHOST_USER_CLIENT : 0;
 
 	vhost_sw = sw;
-	atomic_init(&p->vid, -1);
-	p->seen_vid = -1;
 	if (rte_vhost_driver_register(p->name, flags)) {
 		log_err("switch: port %u %s: lib/vhost refused the socket", p->index, p->name);
 		return -EIO;

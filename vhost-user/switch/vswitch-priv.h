@@ -38,7 +38,6 @@ struct vswitch_port {
 struct vswitch {
 	struct vswitch_port ports[VSWITCH_MAX_PORTS];
 	unsigned n_ports;
-	bool has_uplink;
 	enum switch_mode mode;
 	struct rte_mempool *pool;
 	struct mac_table *macs;

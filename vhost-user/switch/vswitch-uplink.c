@@ -69,10 +69,9 @@ int vswitch_uplink_start(struct vswitch *sw, struct vswitch_port *p)
 	if (rte_eth_promiscuous_enable(p->eth_port))
 		log_warn("switch: uplink %s: promiscuous mode refused; only its own MAC comes in",
 			 p->name);
-	atomic_init(&p->vid, 0);
-	p->seen_vid = 0;
-	atomic_init(&p->rxq_on, true);
-	atomic_init(&p->txq_on, true);
+	atomic_store(&p->vid, 0);
+	atomic_store(&p->rxq_on, true);
+	atomic_store(&p->txq_on, true);
 	log_info("switch: port %u: uplink %s (ethdev %u)", p->index, p->name, p->eth_port);
 	return 0;
 }

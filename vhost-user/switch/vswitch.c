@@ -54,28 +54,45 @@ static int vswitch_pool_create(struct vswitch *sw, unsigned mbufs)
 	return 0;
 }
 
-static int vswitch_ports_start(struct vswitch *sw, const struct switch_config *c)
+/*
+ * Every port is described before the first one starts: lib/vhost's thread,
+ * created by the first start, then sees them all and never a half-written one.
+ */
+static void vswitch_ports_describe(struct vswitch *sw, const struct switch_config *c)
 {
-	int ret;
-
 	for (unsigned i = 0; i < c->n_ports; i++) {
-		struct vswitch_port *p = &sw->ports[sw->n_ports];
+		struct vswitch_port *p = &sw->ports[i];
 
 		p->kind = VSWITCH_PORT_VHOST;
-		p->index = (uint16_t)sw->n_ports++;
+		p->index = (uint16_t)i;
 		snprintf(p->name, sizeof(p->name), "%s", c->ports[i].path);
 		p->client = c->ports[i].client;
-		ret = vswitch_vhost_start(sw, p);
-		if (ret)
-			return ret;
+		atomic_init(&p->vid, -1);
+		p->seen_vid = -1;
 	}
+	sw->n_ports = c->n_ports;
 	if (!c->uplink)
-		return 0;
+		return;
 	sw->ports[sw->n_ports].kind = VSWITCH_PORT_UPLINK;
 	sw->ports[sw->n_ports].index = (uint16_t)sw->n_ports;
 	snprintf(sw->ports[sw->n_ports].name, sizeof(sw->ports[0].name), "%s", c->uplink);
-	sw->has_uplink = true;
-	return vswitch_uplink_start(sw, &sw->ports[sw->n_ports++]);
+	atomic_init(&sw->ports[sw->n_ports].vid, -1);
+	sw->ports[sw->n_ports].seen_vid = -1;
+	sw->n_ports++;
+}
+
+static int vswitch_ports_start(struct vswitch *sw, const struct switch_config *c)
+{
+	int ret = 0;
+
+	vswitch_ports_describe(sw, c);
+	for (unsigned i = 0; i < sw->n_ports && !ret; i++) {
+		if (sw->ports[i].kind == VSWITCH_PORT_VHOST)
+			ret = vswitch_vhost_start(sw, &sw->ports[i]);
+		else
+			ret = vswitch_uplink_start(sw, &sw->ports[i]);
+	}
+	return ret;
 }
 
 int vswitch_create(const struct switch_config *c, struct vswitch **out)
