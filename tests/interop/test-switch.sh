@@ -18,7 +18,8 @@
 #   second   a second front-end on a port already served is refused; the first
 #            keeps flowing while it comes and after it goes
 #   errors   clear failures: a missing socket directory, a non-socket in the
-#            way, a live socket, a stale socket (removed), bad options
+#            way, a live socket, a stale socket (removed), bad options, and as
+#            user nobody no permission for the socket or the hugepage files
 # Skips (77) without DPDK in this build, without dpdk-testpmd, or without
 # hugepages, saying which.
 set -uo pipefail
@@ -347,7 +348,7 @@ scenario_second() {
 expect_fail() { # want-status pattern args...
 	local want=$1 pat=$2 out rc
 	shift 2
-	out=$("$iovirt" switch "$@" 2>&1 </dev/null)
+	out=$($iovirt switch "$@" 2>&1 </dev/null)
 	rc=$?
 	[ $rc -eq "$want" ] || fail "iovirt switch $*: exit $rc, expected $want: $out"
 	grep -q -- "$pat" <<<"$out" || fail "iovirt switch $*: no '$pat' in: $out"
@@ -370,6 +371,23 @@ scenario_errors() {
 	expect_fail 1 "another back-end listens" --port "$tmp/live.sock"
 	kill "$listener"
 	rm -f "$tmp/live.sock"
+	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+		chmod 711 "$tmp"
+		mkdir -m 555 "$tmp/ro"
+		mkdir -m 1777 "$tmp/open"
+		iovirt_real=$iovirt
+		iovirt="setpriv --reuid=65534 --regid=65534 --clear-groups $iovirt_real"
+		expect_fail 1 "no permission to create a socket" --port "$tmp/ro/a.sock"
+		if [ -n "$(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | xargs -r -n1 sh -c \
+				'setpriv --reuid=65534 --regid=65534 --clear-groups test -w "$0" && echo w')" ]; then
+			echo "info: nobody may write a hugetlbfs mount here: no hugepage permission check"
+		else
+			expect_fail 1 "no permission to create hugepage files" --port "$tmp/open/a.sock"
+		fi
+		iovirt=$iovirt_real
+	else
+		echo "info: not root or no setpriv: permission messages not checked"
+	fi
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$tmp/stale.sock"
 	[ -S "$tmp/stale.sock" ] || fail "no stale socket made"
 	start_switch --port "$tmp/stale.sock"
