@@ -281,7 +281,8 @@ static int switch_run(const struct switch_opts *o)
 				"hugepages (scripts/hugepages, or a smaller --mbufs)", o->cfg.mbufs);
 	if (ret == -ENODEV || ret == -EEXIST)
 		return cli_fail(&cli_cmd_switch, "--uplink %s: %s", o->cfg.uplink,
-				ret == -ENODEV ? "DPDK found no such device" :
+				ret == -ENODEV ? "DPDK found no such device (a PCI function must be "
+						 "bound to vfio-pci)" :
 						 "more than one DPDK ethdev: which is the uplink?");
 	if (ret)
 		return cli_fail(&cli_cmd_switch, "cannot start: %s (DPDK's messages above say more)",

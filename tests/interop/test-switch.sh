@@ -388,6 +388,9 @@ scenario_errors() {
 	else
 		echo "info: not root or no setpriv: permission messages not checked"
 	fi
+	expect_fail 1 "--uplink net_nosuch0: DPDK found no such device" --port "$tmp/u.sock" \
+		--uplink net_nosuch0 --mbufs 1023
+	[ -e "$tmp/u.sock" ] && fail "a failed start left its socket"
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$tmp/stale.sock"
 	[ -S "$tmp/stale.sock" ] || fail "no stale socket made"
 	start_switch --port "$tmp/stale.sock"

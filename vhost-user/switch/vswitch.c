@@ -27,7 +27,7 @@ static int vswitch_eal_init(const struct switch_config *c)
 		return ret;
 	if (rte_eal_init(args.argc, args.argv) < 0) {
 		log_err("switch: the EAL refused to start: %s", rte_strerror(rte_errno));
-		return -EIO;
+		return rte_errno == ENODEV && c->uplink ? -ENODEV : -EIO; /* a vdev it cannot make */
 	}
 	return 0;
 }

@@ -37,7 +37,7 @@ struct vswitch_port_stats {
  * paths must have passed switch_port_check_path(). Returns 0 with *out set,
  * or -errno with everything undone: -EALREADY (a switch exists in this
  * process), -ENOMEM (no pool: too few hugepages), -ENODEV (the uplink was not
- * found), -EIO (the EAL or lib/vhost refused, and logged why).
+ * found or its vdev not made), -EEXIST (more than one ethdev), -EIO (the EAL or lib/vhost refused, and logged why).
  */
 int vswitch_create(const struct switch_config *c, struct vswitch **out) __must_check;
 
