@@ -18,6 +18,25 @@
 
 static bool vswitch_exists; /* the EAL initialises once per process */
 
+/*
+ * Remove the EAL's runtime directory, which it makes and leaves behind even
+ * --in-memory (empty then); a directory that still holds files stays.
+ */
+static void vswitch_eal_rmdir(const char *dir)
+{
+	if (dir && dir[0] && rmdir(dir) && errno != ENOENT)
+		log_debug("switch: EAL runtime directory %s stays: %s", dir, strerror(errno));
+}
+
+static void vswitch_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	vswitch_eal_rmdir(dir);
+}
+
 static int vswitch_eal_init(const struct switch_config *c)
 {
 	struct switch_eal_args args;
@@ -26,21 +45,13 @@ static int vswitch_eal_init(const struct switch_config *c)
 	if (ret)
 		return ret;
 	if (rte_eal_init(args.argc, args.argv) < 0) {
-		log_err("switch: the EAL refused to start: %s", rte_strerror(rte_errno));
-		return rte_errno == ENODEV && c->uplink ? -ENODEV : -EIO; /* a vdev it cannot make */
+		int err = rte_errno;
+
+		log_err("switch: the EAL refused to start: %s", rte_strerror(err));
+		vswitch_eal_rmdir(rte_eal_get_runtime_dir());
+		return err == ENODEV && c->uplink ? -ENODEV : -EIO; /* a vdev it cannot make */
 	}
 	return 0;
-}
-
-/* Release the EAL and its runtime directory, which it leaves behind even --in-memory (empty). */
-static void vswitch_eal_cleanup(void)
-{
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	if (dir[0] && rmdir(dir) && errno != ENOENT)
-		log_debug("switch: EAL runtime directory %s stays: %s", dir, strerror(errno));
 }
 
 static int vswitch_pool_create(struct vswitch *sw, unsigned mbufs)
