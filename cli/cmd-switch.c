@@ -77,7 +77,8 @@ static int switch_opt_port(struct switch_opts *o, const char *arg)
 		return cli_usage_error(&cli_cmd_switch, "--port %s: a socket path has at most %zu bytes",
 				       arg, SWITCH_SOCKET_PATH_MAX - 1);
 	if (ret)
-		return cli_usage_error(&cli_cmd_switch, "--port '%s': expected PATH[,server|client]", arg);
+		return cli_usage_error(&cli_cmd_switch, "--port '%s': expected PATH[,server|client]",
+				       arg);
 	for (unsigned i = 0; i < o->cfg.n_ports; i++)
 		if (!strcmp(o->cfg.ports[i].path, p->path))
 			return cli_usage_error(&cli_cmd_switch, "--port %s given twice", p->path);
@@ -95,13 +96,16 @@ static int switch_opt(struct switch_opts *o, int c, const char *arg)
 		return -1;
 	case 'm':
 		if (switch_mode_parse(arg, &o->cfg.mode))
-			return cli_usage_error(&cli_cmd_switch, "--mode '%s': expected switch, reflect or sink", arg);
+			return cli_usage_error(&cli_cmd_switch,
+					       "--mode '%s': expected switch, reflect or sink", arg);
 		return -1;
 	case 's':
 		return cli_arg_uint(&cli_cmd_switch, "--stats", arg, 0, 86400, &o->stats_seconds);
 	case 'c':
 		if (!switch_cpu_list_valid(arg))
-			return cli_usage_error(&cli_cmd_switch, "--cores '%s': expected a CPU list such as 1, 0-1 or 0,2", arg);
+			return cli_usage_error(&cli_cmd_switch,
+					       "--cores '%s': expected a CPU list such as 1, 0-1 or 0,2",
+					       arg);
 		o->cfg.cores = arg;
 		return -1;
 	case 'e':
@@ -171,11 +175,11 @@ static int switch_check_host(const struct switch_config *c)
 			return cli_fail(&cli_cmd_switch, "--port %s: no permission to %s in its directory",
 					p->path, p->client ? "reach a socket" : "create a socket");
 		if (ret == -EEXIST)
-			return cli_fail(&cli_cmd_switch, "--port %s: a file that is not a socket is in the way",
-					p->path);
+			return cli_fail(&cli_cmd_switch,
+					"--port %s: a file that is not a socket is in the way", p->path);
 		if (ret == -EADDRINUSE)
-			return cli_fail(&cli_cmd_switch, "--port %s: another back-end listens on this socket",
-					p->path);
+			return cli_fail(&cli_cmd_switch,
+					"--port %s: another back-end listens on this socket", p->path);
 		if (ret)
 			return cli_fail(&cli_cmd_switch, "--port %s: %s", p->path, strerror(-ret));
 	}
@@ -223,8 +227,8 @@ static void switch_print_stats(const struct vswitch *sw)
 	for (unsigned i = 0; i < vswitch_port_count(sw); i++) {
 		vswitch_port_get_stats(sw, i, &st);
 		printf("stats: port=%u %s=%s state=%s rx=%llu tx=%llu drops=%llu flooded=%llu "
-		       "rx_bytes=%llu tx_bytes=%llu\n", i, vswitch_port_is_uplink(sw, i) ? "uplink" : "socket",
-		       vswitch_port_name(sw, i), vswitch_port_connected(sw, i) ? "up" : "down",
+		       "rx_bytes=%llu tx_bytes=%llu\n", i,
+		       vswitch_port_is_uplink(sw, i) ? "uplink" : "socket", vswitch_port_name(sw, i), vswitch_port_connected(sw, i) ? "up" : "down",
 		       (unsigned long long)st.rx, (unsigned long long)st.tx,
 		       (unsigned long long)st.drops, (unsigned long long)st.flooded,
 		       (unsigned long long)st.rx_bytes, (unsigned long long)st.tx_bytes);

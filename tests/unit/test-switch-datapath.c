@@ -64,7 +64,8 @@ static int group_setup(void **state)
 	sw = calloc(1, sizeof(*sw));
 	if (!sw)
 		return -1;
-	sw->pool = rte_pktmbuf_pool_create("test-pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	sw->pool = rte_pktmbuf_pool_create("test-pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					   0);
 	if (!sw->pool || rte_eth_dev_count_avail() != NPORTS)
 		return -1;
 	sw->n_ports = NPORTS;
@@ -302,18 +303,19 @@ static void full_ring_counts_drops(void **state)
 	assert_int_equal(drained, sw->ports[2].stats.tx);
 }
 
+#define DATAPATH_TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(broadcast_floods_all_but_ingress, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(learned_unicast_goes_to_one_port, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(destination_behind_ingress_is_dropped, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(port_down_is_skipped_by_flood_and_drops_unicast, test_setup,
-						test_teardown),
-		cmocka_unit_test_setup_teardown(reflect_swaps_and_returns, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(sink_counts_and_frees, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(runts_and_garbage, test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(full_ring_counts_drops, test_setup, test_teardown),
+		DATAPATH_TEST(broadcast_floods_all_but_ingress),
+		DATAPATH_TEST(learned_unicast_goes_to_one_port),
+		DATAPATH_TEST(destination_behind_ingress_is_dropped),
+		DATAPATH_TEST(port_down_is_skipped_by_flood_and_drops_unicast),
+		DATAPATH_TEST(reflect_swaps_and_returns),
+		DATAPATH_TEST(sink_counts_and_frees),
+		DATAPATH_TEST(runts_and_garbage),
+		DATAPATH_TEST(full_ring_counts_drops),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

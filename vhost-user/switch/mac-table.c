@@ -196,9 +196,9 @@ struct mac_fwd mac_table_forward(struct mac_table *t, const uint8_t dst[6], cons
  * Remove the entries that match; a removal may shift a later entry into slot
  * i, so i is looked at again before moving on.
  */
-static uint32_t mac_table_remove_if(struct mac_table *t, bool (*match)(const struct mac_table *,
-								      const struct mac_slot *, uint64_t),
-				    uint64_t arg)
+typedef bool mac_slot_match(const struct mac_table *t, const struct mac_slot *s, uint64_t arg);
+
+static uint32_t mac_table_remove_if(struct mac_table *t, mac_slot_match *match, uint64_t arg)
 {
 	uint32_t removed = 0;
 

@@ -176,8 +176,9 @@ static void cpu_list_allowed(char *buf, size_t len)
 		if (in || first < 0)
 			continue;
 		if (used < len)
-			used += (size_t)snprintf(buf + used, len - used, first == cpu - 1 ? "%s%d" : "%s%d-%d",
-						 used ? "," : "", first, cpu - 1);
+			used += (size_t)snprintf(buf + used, len - used,
+						 first == cpu - 1 ? "%s%d" : "%s%d-%d", used ? "," : "",
+						 first, cpu - 1);
 		first = -1;
 	}
 	if (!buf[0] || used >= len)

@@ -34,7 +34,7 @@ struct switch_config {
 	unsigned n_ports;
 	const char *uplink;      /* DPDK devargs (a vdev or a PCI address), or NULL */
 	enum switch_mode mode;
-	const char *cores;       /* CPU list for the data path (such as "1" or "0-1"), or NULL: any */
+	const char *cores;       /* CPUs for the data path ("1", "0-1"), or NULL: any */
 	const char *eal_extra;   /* extra EAL arguments, blank-separated, or NULL */
 	const char *file_prefix; /* the EAL's file prefix; NULL: iovirt-switch-PID */
 	unsigned mbufs;          /* packet buffers in the pool */
@@ -71,10 +71,11 @@ struct switch_eal_args {
 
 /*
  * Build the EAL arguments for c: a file prefix of its own, one lcore whose
- * thread may run on c->cores (default: every CPU this process may use), --no-pci unless the uplink is a PCI device
- * (then -a BDF), --vdev for a vdev uplink, no telemetry, --in-memory (or
- * --no-shconf when the extras hold --no-huge, which the EAL refuses with
- * --in-memory), then c->eal_extra split on blanks. Returns 0, -EINVAL (a bad CPU list) or -E2BIG.
+ * thread may run on c->cores (default: every CPU this process may use),
+ * --no-pci unless the uplink is a PCI device (then -a BDF), --vdev for a vdev
+ * uplink, no telemetry, --in-memory (or --no-shconf when the extras hold
+ * --no-huge, which the EAL refuses with --in-memory), then c->eal_extra split
+ * on blanks. Returns 0, -EINVAL (a bad CPU list) or -E2BIG.
  */
 int switch_eal_args_build(const struct switch_config *c, struct switch_eal_args *out) __must_check;
 

@@ -29,7 +29,7 @@ struct vswitch_port {
 	/* Set by lib/vhost's thread, read by the data path: the device id, -1 when none. */
 	atomic_int vid;
 	atomic_bool rxq_on, txq_on;
-	int seen_vid;        /* vid as read at the start of the current poll; the data path uses only this */
+	int seen_vid;        /* vid as read when the current poll began: the data path's only vid */
 	struct vswitch_port_stats stats;
 	struct rte_mbuf *out[VSWITCH_BURST]; /* frames to send at the end of the burst */
 	uint16_t n_out;

@@ -24,9 +24,9 @@ struct vswitch;
 struct vswitch_port_stats {
 	uint64_t rx;       /* frames received from the port */
 	uint64_t tx;       /* frames delivered to the port */
-	uint64_t drops;    /* frames for it that it did not take (ring full, gone), and frames from it
-			      discarded (runt, destination behind itself) */
-	uint64_t flooded;  /* frames from it sent to every other port (group or unknown destination) */
+	uint64_t drops;    /* frames for it that it did not take (ring full, gone), and frames
+			      from it discarded (runt, destination behind itself) */
+	uint64_t flooded;  /* frames from it sent to every other port (group or unknown dst) */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
 };
@@ -37,7 +37,8 @@ struct vswitch_port_stats {
  * paths must have passed switch_port_check_path(). Returns 0 with *out set,
  * or -errno with everything undone: -EALREADY (a switch exists in this
  * process), -ENOMEM (no pool: too few hugepages), -ENODEV (the uplink was not
- * found or its vdev not made), -EEXIST (more than one ethdev), -EIO (the EAL or lib/vhost refused, and logged why).
+ * found or its vdev not made), -EEXIST (more than one ethdev), -EIO (the EAL
+ * or lib/vhost refused, and logged why).
  */
 int vswitch_create(const struct switch_config *c, struct vswitch **out) __must_check;
 
