@@ -13,6 +13,8 @@
 #            MACs and returns it; counts match on both ports of the switch
 #   sigterm  SIGTERM with two front-ends connected and traffic flowing: exit 0,
 #            sockets removed, front-ends still alive
+#   client   the switch as vhost-user client of two testpmds that listen
+#            (virtio-user server=1): A transmits, B receives, counts match
 #   reconnect  SIGKILL the sending front-end mid-traffic: the switch stays up,
 #            the port goes down; a new front-end on the same socket is served
 #   second   a second front-end on a port already served is refused; the first
@@ -107,7 +109,8 @@ start_switch() { # extra args
 	wait_for "$tmp/switch.out" '^switch: ready' 30 || fail "the switch did not start"
 }
 
-# start_testpmd NAME SOCKET MAC ARGS...: a virtio-user front-end, non-interactive.
+# start_testpmd NAME SOCKET MAC[,DEVARGS] ARGS...: a virtio-user front-end, non-interactive
+# (extra virtio-user devargs such as server=1 ride after the MAC).
 start_testpmd() {
 	local name=$1 sock=$2 mac=$3
 	shift 3
@@ -271,6 +274,33 @@ scenario_sigterm() {
 	grep -qi "sanitizer" "$tmp/switch.err" && fail "sanitizer report"
 	stop_testpmd A
 	stop_testpmd B
+}
+
+scenario_client() {
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b,server=1 --forward-mode=rxonly --stats-period 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a,server=1 --forward-mode=txonly --stats-period 1
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ -S "$tmp/a.sock" ] && [ -S "$tmp/b.sock" ] && break
+		sleep 0.1
+	done
+	[ $i -lt 300 ] || fail "the testpmds did not listen"
+	start_switch --port "$tmp/a.sock,client" --port "$tmp/b.sock,client"
+	connected 0
+	connected 1
+	sleep 3
+	stop_testpmd A
+	sleep 1
+	kill -TERM "$swpid"
+	wait_exit "$swpid" 30 || fail "the switch did not stop on SIGTERM"
+	expect_eq "switch exit status after SIGTERM" "$waited" 0
+	stop_testpmd B
+	local rx
+	rx=$(swstat 0 rx)
+	[ "${rx:-0}" -gt 1000 ] || fail "the switch took only ${rx:-0} frames from A"
+	expect_eq "switch flooded from A" "$(swstat 0 flooded)" "$rx"
+	expect_eq "switch tx + drops on B" "$(($(swstat 1 tx) + $(swstat 1 drops)))" "$rx"
+	expect_eq "B received (testpmd)" "$(tpstat "$tmp/B.out" RX)" "$(swstat 1 tx)"
 }
 
 scenario_reconnect() {
