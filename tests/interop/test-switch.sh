@@ -269,7 +269,9 @@ scenario_sigterm() {
 	sleep 2
 	stop_switch
 	[ "$(swstat 0 rx)" -gt 0 ] || fail "no traffic was flowing when SIGTERM came"
-	kill -0 "$Apid" && kill -0 "$Bpid" || fail "a front-end died with the switch"
+	if ! kill -0 "$Apid" || ! kill -0 "$Bpid"; then
+		fail "a front-end died with the switch"
+	fi
 	echo "ok: front-ends alive after the switch stopped"
 	grep -qi "sanitizer" "$tmp/switch.err" && fail "sanitizer report"
 	stop_testpmd A
