@@ -29,7 +29,7 @@ DEVICES = {
 }
 
 
-def qemu_cmd(qemu, image, nics, qmp_path):
+def qemu_cmd(qemu, image, nics, qmp_path, vhost_user=None):
     cmd = [qemu, "-M", "pc", "-m", "128", "-smp", "1", "-nodefaults",
            "-display", "none", "-no-reboot", "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -38,9 +38,16 @@ def qemu_cmd(qemu, image, nics, qmp_path):
     if os.access("/dev/kvm", os.R_OK | os.W_OK):
         cmd += ["-accel", "kvm"]
     cmd += ["-accel", "tcg"]
+    if vhost_user:  # a vhost-user back-end maps guest RAM: it must be shareable
+        cmd += ["-object", "memory-backend-memfd,id=ram,size=128M,share=on",
+                "-machine", "memory-backend=ram"]
     for i, kind in enumerate(nics):
-        cmd += ["-netdev", "hubport,id=port%d,hubid=0" % i,
-                "-device", "%s,netdev=port%d,id=nic%d,addr=0x%x"
+        if vhost_user:
+            cmd += ["-chardev", "socket,id=chr%d,path=%s" % (i, vhost_user[i]),
+                    "-netdev", "vhost-user,id=port%d,chardev=chr%d" % (i, i)]
+        else:
+            cmd += ["-netdev", "hubport,id=port%d,hubid=0" % i]
+        cmd += ["-device", "%s,netdev=port%d,id=nic%d,addr=0x%x"
                 % (DEVICES[kind], i, i, 4 + i)]
     return cmd
 
@@ -95,6 +102,8 @@ def main():
                     help="comma-separated e1000|virtio, on one hub; empty for none")
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--expect", action="append", default=[])
+    ap.add_argument("--vhost-user", default="",
+                    help="comma-separated vhost-user sockets, one per NIC, instead of the hub")
     ap.add_argument("image")
     a = ap.parse_args()
 
@@ -105,7 +114,11 @@ def main():
     nics = [n for n in a.nics.split(",") if n]
     tmp = tempfile.mkdtemp(prefix="iovirt-interop-")
     qmp_path = os.path.join(tmp, "qmp.sock")
-    cmd = qemu_cmd(qemu, a.image, nics, qmp_path)
+    vhost_user = [p for p in a.vhost_user.split(",") if p]
+    if vhost_user and len(vhost_user) != len(nics):
+        print("FAIL: %d --vhost-user sockets for %d NICs" % (len(vhost_user), len(nics)))
+        return 1
+    cmd = qemu_cmd(qemu, a.image, nics, qmp_path, vhost_user)
     print("run:", " ".join(cmd), flush=True)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -1,0 +1,147 @@
+/*
+ * The switch's data path: one poll receives a burst from each port and sends
+ * each frame on, by the MAC table (switch mode), back where it came from
+ * (reflect) or nowhere (sink). No allocation and no system call per frame:
+ * lib/vhost copies frames into the guests' rings, so one mbuf can go to many
+ * vhost-user ports and is freed once; the uplink's driver takes a reference
+ * of its own.
+ */
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+
+#include "vswitch-priv.h"
+
+static void out_add(struct vswitch_port *p, struct rte_mbuf *m)
+{
+	if (p->kind == VSWITCH_PORT_UPLINK)
+		rte_pktmbuf_refcnt_update(m, 1);
+	p->out[p->n_out++] = m;
+}
+
+static uint16_t port_rx(struct vswitch *sw, struct vswitch_port *p, struct rte_mbuf **pkts)
+{
+	if (p->kind == VSWITCH_PORT_VHOST)
+		return vswitch_vhost_rx(sw, p, pkts);
+	return rte_eth_rx_burst(p->eth_port, 0, pkts, VSWITCH_BURST);
+}
+
+/* Send the frames gathered for p; the ones it does not take are drops. */
+static void port_flush(struct vswitch_port *p)
+{
+	uint16_t n = p->n_out, sent;
+
+	if (!n)
+		return;
+	if (p->kind == VSWITCH_PORT_VHOST) {
+		sent = vswitch_vhost_tx(p, p->out, n);
+	} else {
+		sent = rte_eth_tx_burst(p->eth_port, 0, p->out, n);
+		for (uint16_t i = sent; i < n; i++)
+			rte_pktmbuf_free(p->out[i]);
+	}
+	/* Every frame is still held by the input burst's reference here. */
+	for (uint16_t i = 0; i < sent; i++)
+		p->stats.tx_bytes += rte_pktmbuf_pkt_len(p->out[i]);
+	p->stats.tx += sent;
+	p->stats.drops += n - sent;
+	p->n_out = 0;
+}
+
+static void forward_switch(struct vswitch *sw, struct vswitch_port *in, struct rte_mbuf *m,
+			   uint64_t now)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct mac_fwd f = mac_table_forward(sw->macs, eth->dst_addr.addr_bytes,
+					     eth->src_addr.addr_bytes, in->index, now);
+
+	switch (f.kind) {
+	case MAC_FWD_PORT:
+		if (sw->ports[f.port].seen_vid < 0)
+			sw->ports[f.port].stats.drops++;
+		else
+			out_add(&sw->ports[f.port], m);
+		break;
+	case MAC_FWD_FLOOD:
+		in->stats.flooded++;
+		for (unsigned i = 0; i < sw->n_ports; i++)
+			if (&sw->ports[i] != in && sw->ports[i].seen_vid >= 0)
+				out_add(&sw->ports[i], m);
+		break;
+	case MAC_FWD_DROP:
+		in->stats.drops++;
+		break;
+	}
+}
+
+static void forward_reflect(struct vswitch_port *in, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr tmp = eth->dst_addr;
+
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = tmp;
+	out_add(in, m);
+}
+
+void vswitch_forward(struct vswitch *sw, struct vswitch_port *in, struct rte_mbuf **pkts,
+		     uint16_t n)
+{
+	uint64_t now = rte_rdtsc();
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		in->stats.rx++;
+		in->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
+		if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
+			in->stats.drops++; /* a runt, or a header split over segments */
+			continue;
+		}
+		if (sw->mode == SWITCH_MODE_SWITCH)
+			forward_switch(sw, in, m, now);
+		else if (sw->mode == SWITCH_MODE_REFLECT)
+			forward_reflect(in, m);
+	}
+	for (unsigned i = 0; i < sw->n_ports; i++)
+		port_flush(&sw->ports[i]);
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* Take this poll's view of every port; a port whose front-end changed forgets its MACs. */
+static void poll_snapshot(struct vswitch *sw)
+{
+	for (unsigned i = 0; i < sw->n_ports; i++) {
+		struct vswitch_port *p = &sw->ports[i];
+		int vid = atomic_load(&p->vid);
+
+		if (vid != p->seen_vid) {
+			mac_table_flush_port(sw->macs, p->index);
+			p->seen_vid = vid;
+		}
+	}
+}
+
+unsigned vswitch_poll(struct vswitch *sw)
+{
+	struct rte_mbuf *pkts[VSWITCH_BURST];
+	unsigned total = 0;
+	uint64_t now;
+
+	atomic_store(&sw->in_poll, true);
+	poll_snapshot(sw);
+	for (unsigned i = 0; i < sw->n_ports; i++) {
+		uint16_t n = port_rx(sw, &sw->ports[i], pkts);
+
+		if (n)
+			vswitch_forward(sw, &sw->ports[i], pkts, n);
+		total += n;
+	}
+	now = rte_rdtsc();
+	if (now - sw->last_sweep > sw->tsc_hz) {
+		mac_table_age(sw->macs, now);
+		sw->last_sweep = now;
+	}
+	atomic_fetch_add(&sw->epoch, 1);
+	atomic_store(&sw->in_poll, false);
+	return total;
+}
