@@ -242,12 +242,21 @@ static int vu_queue_start(struct vu_net *n, unsigned q)
 		ret = vu_vring_fd(n, VHOST_USER_SET_VRING_CALL, q, vu_call_fd(n, q));
 	if (!ret)
 		ret = vu_vring_fd(n, VHOST_USER_SET_VRING_KICK, q, virtio_pci_kick_fd(&n->vp, q));
-	p.state = (struct vhost_user_vring_state){ q, 1 };
-	if (!ret && (n->be_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
-		ret = vu_call(n, VHOST_USER_SET_VRING_ENABLE, &p, NULL, 0, NULL);
 	if (ret)
 		return ret;
 	n->started[q] = true;
+	return 0;
+}
+
+/* With protocol features rings start disabled: enable them once all are set up. */
+static int vu_queues_enable(struct vu_net *n)
+{
+	for (unsigned q = 0; q < VU_QUEUES; q++) {
+		union vhost_user_payload_buf p = { .state = { q, 1 } };
+
+		if (n->started[q] && vu_call(n, VHOST_USER_SET_VRING_ENABLE, &p, NULL, 0, NULL))
+			return -ECONNRESET;
+	}
 	return 0;
 }
 
@@ -293,6 +302,8 @@ static void vu_start(struct vu_net *n)
 	for (unsigned q = 0; q < VU_QUEUES; q++)
 		if (virtio_pci_queue_live(&n->vp, q) && vu_queue_start(n, q))
 			return;
+	if ((n->be_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES)) && vu_queues_enable(n))
+		return;
 	n->stats.starts++;
 	vu_link_update(n, true);
 	for (unsigned q = 0; q < VU_QUEUES; q++)
