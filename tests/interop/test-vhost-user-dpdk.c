@@ -351,7 +351,10 @@ static void tx_one(struct run *r, unsigned seq)
 	r->out++;
 }
 
-/* Send frames first..last-1 with at most WINDOW out; stop early (returning the next seq) at stop_at. */
+/*
+ * Send frames first..last-1 with at most WINDOW out; stop early (returning
+ * the next seq) from stop_at on, as soon as at least WINDOW / 4 frames are out.
+ */
 static unsigned traffic(struct run *r, unsigned first, unsigned last, unsigned stop_at)
 {
 	double end = now_s() + 120;
@@ -360,7 +363,7 @@ static unsigned traffic(struct run *r, unsigned first, unsigned last, unsigned s
 	while (seq < last || r->out) {
 		rx_poll(r);
 		tx_reclaim(r);
-		if (seq == stop_at)
+		if (seq >= stop_at && r->out >= WINDOW / 4)
 			return seq;
 		if (seq < last && r->out < WINDOW && r->n_free)
 			tx_one(r, seq++);

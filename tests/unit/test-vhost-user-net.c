@@ -89,7 +89,7 @@ struct dbl {
 	uint32_t base[2];              /* SET_VRING_BASE per queue */
 	struct vhost_user_vring_addr addr[2];
 	struct vhost_user_mem_table mem;
-	int kick[2], call[2];          /* the last fds received per queue, or -1 */
+	int kick[2], call[2], err[2];  /* the last fds received per queue, or -1 */
 	bool ended;
 };
 
@@ -148,6 +148,8 @@ static void dbl_take_fds(struct dbl *b, const struct vhost_user_msg *m, int *fds
 		slot = &b->kick[q];
 	if (m->request == VHOST_USER_SET_VRING_CALL && q < 2)
 		slot = &b->call[q];
+	if (m->request == VHOST_USER_SET_VRING_ERR && q < 2)
+		slot = &b->err[q];
 	for (unsigned i = 0; i < nfds; i++) {
 		if (slot && !i) {
 			if (*slot >= 0)
@@ -262,7 +264,7 @@ static void dbl_init(struct dbl *b, int fd)
 		      BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	b->pfeatures = BIT(VHOST_USER_PROTOCOL_F_MQ);
 	b->queue_num = 1;
-	b->kick[0] = b->kick[1] = b->call[0] = b->call[1] = -1;
+	b->kick[0] = b->kick[1] = b->call[0] = b->call[1] = b->err[0] = b->err[1] = -1;
 	pthread_mutex_init(&b->lock, NULL);
 }
 
@@ -386,9 +388,9 @@ static const uint32_t handshake_seq[5] = {
 static const uint32_t start_seq[] = {
 	VHOST_USER_SET_FEATURES, VHOST_USER_SET_MEM_TABLE,
 	VHOST_USER_SET_VRING_NUM, VHOST_USER_SET_VRING_BASE, VHOST_USER_SET_VRING_ADDR,
-	VHOST_USER_SET_VRING_CALL, VHOST_USER_SET_VRING_KICK,
+	VHOST_USER_SET_VRING_CALL, VHOST_USER_SET_VRING_ERR, VHOST_USER_SET_VRING_KICK,
 	VHOST_USER_SET_VRING_NUM, VHOST_USER_SET_VRING_BASE, VHOST_USER_SET_VRING_ADDR,
-	VHOST_USER_SET_VRING_CALL, VHOST_USER_SET_VRING_KICK,
+	VHOST_USER_SET_VRING_CALL, VHOST_USER_SET_VRING_ERR, VHOST_USER_SET_VRING_KICK,
 	VHOST_USER_SET_VRING_ENABLE, VHOST_USER_SET_VRING_ENABLE,
 };
 
@@ -483,6 +485,29 @@ static void handover_reply_ack(void **state)
 	struct fx *f = fx_new(with_reply_ack);
 
 	start_and_stop(f, true);
+	fx_free(f);
+}
+
+/* The back-end signals a queue's error fd: the device needs a reset; the session stays. */
+static void backend_reports_broken_ring(void **state)
+{
+	struct fx *f = fx_new(NULL);
+	uint64_t one = 1;
+
+	assert_int_equal(vdrv_start(&f->d, drv_features, 64), 0x0f);
+	assert_seq(&f->b, ARRAY_SIZE(handshake_seq), start_seq, ARRAY_SIZE(start_seq));
+	vdrv_irqs(&f->d, 0);
+	log_set_level(LOG_ERR);
+	assert_int_equal(write(f->b.err[VIRTIO_NET_TXQ], &one, 8), 8);
+	for (int i = 0; i < 300 && !(vdrv_rd(&f->d, VIRTIO_PCI_COMMON_STATUS, 1) &
+				     VIRTIO_STATUS_NEEDS_RESET); i++)
+		usleep(10000);
+	assert_true(vdrv_rd(&f->d, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(vdrv_irqs(&f->d, 0), 1);
+	assert_true(fx_stats(f).connected);
+	log_set_level(LOG_WARN);
+	vdrv_status(&f->d, 0);
+	assert_int_equal(dbl_count(&f->b, VHOST_USER_GET_VRING_BASE), 2);
 	fx_free(f);
 }
 
@@ -664,6 +689,8 @@ static void dbl_release(struct dbl *b)
 			close(b->kick[q]);
 		if (b->call[q] >= 0)
 			close(b->call[q]);
+		if (b->err[q] >= 0)
+			close(b->err[q]);
 	}
 	pthread_mutex_destroy(&b->lock);
 }
@@ -789,6 +816,7 @@ int main(void)
 		cmocka_unit_test(identity_and_features),
 		cmocka_unit_test(handover),
 		cmocka_unit_test(handover_reply_ack),
+		cmocka_unit_test(backend_reports_broken_ring),
 		cmocka_unit_test(hostile),
 		cmocka_unit_test(refused_backends),
 		cmocka_unit_test(reconnect_resumes_at_used_index),

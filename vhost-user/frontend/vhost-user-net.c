@@ -53,6 +53,7 @@ struct vu_net {
 	bool stop;                  /* under vp.lock */
 	pthread_t thread;
 	int wake_fd;
+	int err_fd[VU_QUEUES];      /* SET_VRING_ERR: the back-end signals a broken ring */
 	struct vhost_user_net_stats stats;
 };
 
@@ -241,6 +242,8 @@ static int vu_queue_start(struct vu_net *n, unsigned q)
 	if (!ret)
 		ret = vu_vring_fd(n, VHOST_USER_SET_VRING_CALL, q, vu_call_fd(n, q));
 	if (!ret)
+		ret = vu_vring_fd(n, VHOST_USER_SET_VRING_ERR, q, n->err_fd[q]);
+	if (!ret)
 		ret = vu_vring_fd(n, VHOST_USER_SET_VRING_KICK, q, virtio_pci_kick_fd(&n->vp, q));
 	if (ret)
 		return ret;
@@ -407,11 +410,29 @@ static void vu_accept(struct vu_net *n)
 		log_warn("vhost-user %s: accept: %s", n->name, strerror(-fd));
 }
 
+/*
+ * The back-end signalled queue q's error fd: it found the ring broken. The
+ * device needs a reset, as when the VMM finds a broken ring itself.
+ */
+static void vu_ring_errors_check(struct vu_net *n)
+{
+	for (unsigned q = 0; q < VU_QUEUES; q++) {
+		uint64_t v;
+
+		if (read(n->err_fd[q], &v, sizeof(v)) != sizeof(v))
+			continue;
+		log_warn("vhost-user %s: the back-end reports queue %u broken", n->name, q);
+		virtio_pci_set_needs_reset(&n->vp);
+	}
+}
+
 /* What the thread waits for next; the poll timeout. Under vp.lock. */
 static int vu_poll_setup(struct vu_net *n, struct pollfd *p, nfds_t *np)
 {
 	*np = 0;
 	p[(*np)++] = (struct pollfd){ .fd = n->wake_fd, .events = POLLIN };
+	for (unsigned q = 0; q < VU_QUEUES; q++)
+		p[(*np)++] = (struct pollfd){ .fd = n->err_fd[q], .events = POLLIN };
 	if (n->chan.fd >= 0)
 		p[(*np)++] = (struct pollfd){ .fd = n->chan.fd, .events = POLLIN };
 	else if (n->server)
@@ -426,6 +447,7 @@ static void vu_thread_round(struct vu_net *n)
 {
 	const char *why;
 
+	vu_ring_errors_check(n);
 	if (n->chan.fd >= 0) {
 		if (vhost_user_chan_idle_broken(&n->chan, &why))
 			vu_drop(n, "%s", why);
@@ -449,7 +471,7 @@ static void *vu_thread(void *arg)
 	struct vu_net *n = arg;
 
 	for (;;) {
-		struct pollfd p[2];
+		struct pollfd p[2 + VU_QUEUES];
 		nfds_t np;
 		int timeout;
 
@@ -537,6 +559,9 @@ static void vu_free(struct vu_net *n)
 	}
 	if (n->wake_fd >= 0)
 		close(n->wake_fd);
+	for (unsigned q = 0; q < VU_QUEUES; q++)
+		if (n->err_fd[q] >= 0)
+			close(n->err_fd[q]);
 	free(n->name);
 	free(n);
 }
@@ -596,6 +621,11 @@ static int vu_setup(struct vu_net *n, const struct guest_mem *mem,
 	n->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (n->wake_fd < 0)
 		return -errno;
+	for (unsigned q = 0; q < VU_QUEUES; q++) {
+		n->err_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (n->err_fd[q] < 0)
+			return -errno;
+	}
 	ret = virtio_pci_init(&n->vp, &vcfg);
 	if (ret)
 		return ret;
@@ -634,6 +664,8 @@ int vhost_user_net_new(const struct guest_mem *mem, const struct vhost_user_net_
 		.timeout_ms = cfg->reply_timeout_ms ? cfg->reply_timeout_ms : VU_DEFAULT_TIMEOUT_MS };
 	n->listen_fd = -1;
 	n->wake_fd = -1;
+	for (unsigned q = 0; q < VU_QUEUES; q++)
+		n->err_fd[q] = -1;
 	n->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms : VU_DEFAULT_RECONNECT_MS;
 	memcpy(n->mac, cfg->mac, 6);
 	ret = vu_setup(n, mem, cfg);
