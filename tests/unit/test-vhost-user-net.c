@@ -87,6 +87,7 @@ struct dbl {
 	uint32_t seen[64];
 	unsigned nseen, fds_in;
 	uint32_t base[2];              /* SET_VRING_BASE per queue */
+	int enable[8];                 /* the last SET_VRING_ENABLE per queue, -1 before any */
 	struct vhost_user_vring_addr addr[2];
 	struct vhost_user_mem_table mem;
 	int kick[2], call[2], err[2];  /* the last fds received per queue, or -1 */
@@ -173,6 +174,8 @@ static void dbl_record(struct dbl *b, const struct vhost_user_msg *m, unsigned n
 		b->addr[m->payload.addr.index] = m->payload.addr;
 	if (m->request == VHOST_USER_SET_MEM_TABLE)
 		b->mem = m->payload.mem;
+	if (m->request == VHOST_USER_SET_VRING_ENABLE && m->payload.state.index < 8)
+		b->enable[m->payload.state.index] = m->payload.state.num;
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -264,6 +267,8 @@ static void dbl_init(struct dbl *b, int fd)
 		      BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	b->pfeatures = BIT(VHOST_USER_PROTOCOL_F_MQ);
 	b->queue_num = 1;
+	for (unsigned q = 0; q < 8; q++)
+		b->enable[q] = -1;
 	b->kick[0] = b->kick[1] = b->call[0] = b->call[1] = b->err[0] = b->err[1] = -1;
 	pthread_mutex_init(&b->lock, NULL);
 }
@@ -509,6 +514,112 @@ static void backend_reports_broken_ring(void **state)
 	fx_free(f);
 }
 
+/* --- multiqueue: the control queue is the VMM's, the pairs the back-end's --- */
+
+#define CTRL_Q   (2 * VIRTIO_NET_MAX_PAIRS)
+#define CTRL_BUF 0x90000ULL
+
+static void two_pairs(struct dbl *b)
+{
+	b->pfeatures |= BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	b->queue_num = 2;
+}
+
+static int dbl_enable(struct dbl *b, unsigned q)
+{
+	int v;
+
+	pthread_mutex_lock(&b->lock);
+	v = b->enable[q];
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
+/* Post one control command (class, command, data) with an ack byte; the ack the device wrote. */
+static uint8_t ctrl_command(struct vdrv *d, uint8_t class, uint8_t cmd, uint16_t data)
+{
+	uint8_t *ring = vdrv_gva(d, VDRV_RING(CTRL_Q));
+	uint8_t out[4] = { class, cmd, data & 0xff, data >> 8 };
+	struct virtq_desc desc[2] = {
+		{ .addr = htole64(CTRL_BUF), .len = htole32(4), .flags = htole16(VIRTQ_DESC_F_NEXT),
+		  .next = htole16(1) },
+		{ .addr = htole64(CTRL_BUF + 16), .len = htole32(1),
+		  .flags = htole16(VIRTQ_DESC_F_WRITE) },
+	};
+	struct vdrv_queue *vq = &d->q[CTRL_Q];
+	uint16_t head = 0, idx, used_before = vdrv_used_idx(d, CTRL_Q);
+
+	memcpy(vdrv_gva(d, CTRL_BUF), out, sizeof(out));
+	*vdrv_gva(d, CTRL_BUF + 16) = 0xee;
+	memcpy(ring, desc, sizeof(desc));
+	memcpy(ring + 0x1000 + 4 + 2 * (vq->avail_idx % vq->size), &head, 2);
+	idx = htole16(++vq->avail_idx);
+	__atomic_store_n((uint16_t *)(ring + 0x1000 + 2), idx, __ATOMIC_RELEASE);
+	vdrv_kick(d, CTRL_Q);
+	for (int i = 0; i < 300 && vdrv_used_idx(d, CTRL_Q) == used_before; i++)
+		usleep(10000);
+	assert_int_equal(vdrv_used_idx(d, CTRL_Q), (uint16_t)(used_before + 1));
+	return *vdrv_gva(d, CTRL_BUF + 16);
+}
+
+static void multiqueue(void **state)
+{
+	struct fx *f = fx_new(two_pairs);
+	uint64_t features = drv_features | BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ);
+	const uint8_t ad = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+
+	assert_int_equal(fx_stats(f).queue_pairs, 2);
+	assert_int_equal(vdrv_rd(&f->d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_MAX_VQP, 2),
+			 VIRTIO_NET_MAX_PAIRS);
+	/* MQ without CTRL_VQ is refused. */
+	vdrv_pci_enable(&f->d);
+	vdrv_status(&f->d, 0);
+	vdrv_status(&f->d, ad);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(features & ~BIT(VIRTIO_NET_F_CTRL_VQ)));
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GF, 4, features >> 32);
+	vdrv_status(&f->d, ad | VIRTIO_STATUS_FEATURES_OK);
+	assert_false(vdrv_rd(&f->d, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
+
+	/* Four data queues and the control queue; the back-end serves two pairs. */
+	vdrv_status(&f->d, 0);
+	vdrv_status(&f->d, ad);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)features);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GF, 4, features >> 32);
+	vdrv_status(&f->d, ad | VIRTIO_STATUS_FEATURES_OK);
+	for (unsigned q = 0; q < 4; q++)
+		vdrv_queue_setup(&f->d, q, 64);
+	vdrv_queue_setup(&f->d, CTRL_Q, 16);
+	vdrv_status(&f->d, ad | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	assert_true(vdrv_link_up(&f->d));
+	assert_int_equal(dbl_count(&f->b, VHOST_USER_SET_VRING_KICK), 4);
+	assert_int_equal(dbl_enable(&f->b, 0), 1);
+	assert_int_equal(dbl_enable(&f->b, 1), 1);
+	assert_int_equal(dbl_enable(&f->b, 2), 0);
+	assert_int_equal(dbl_enable(&f->b, 3), 0);
+	assert_int_equal(dbl_enable(&f->b, CTRL_Q), -1);
+
+	assert_int_equal(ctrl_command(&f->d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2),
+			 VIRTIO_NET_OK);
+	assert_int_equal(dbl_enable(&f->b, 2), 1);
+	assert_int_equal(dbl_enable(&f->b, 3), 1);
+	assert_int_equal(ctrl_command(&f->d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 3),
+			 VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_command(&f->d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 0),
+			 VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_command(&f->d, 0 /* RX mode */, 0, 1), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_command(&f->d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1),
+			 VIRTIO_NET_OK);
+	assert_int_equal(dbl_enable(&f->b, 2), 0);
+	assert_true(vdrv_irqs(&f->d, CTRL_Q + 1) >= 1);
+	vdrv_status(&f->d, 0);
+	assert_int_equal(dbl_count(&f->b, VHOST_USER_GET_VRING_BASE), 4);
+	fx_free(f);
+}
+
 /* --- a hostile back-end --- */
 
 struct hostile_case {
@@ -568,7 +679,7 @@ static void hostile_one(const struct hostile_case *c)
 	if (c->fault != F_UNSOLICITED && !strstr(s.last_error, d->name))
 		fail_msg("%s: the error does not name %s: %s", c->name, d->name, s.last_error);
 	/* The guest keeps going: the registers still answer. */
-	assert_int_equal(vdrv_rd(&f->d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+	assert_int_equal(vdrv_rd(&f->d, VIRTIO_PCI_COMMON_NUMQ, 2), VIRTIO_NET_NUM_QUEUES);
 	fx_free(f);
 }
 
@@ -805,6 +916,7 @@ int main(void)
 		cmocka_unit_test(handover),
 		cmocka_unit_test(handover_reply_ack),
 		cmocka_unit_test(backend_reports_broken_ring),
+		cmocka_unit_test(multiqueue),
 		cmocka_unit_test(hostile),
 		cmocka_unit_test(refused_backends),
 		cmocka_unit_test(reconnect_resumes_at_used_index),

@@ -40,7 +40,7 @@ struct vdrv {
 	int memfd;
 	uint8_t *ram;
 	struct pci_device *dev;
-	struct vdrv_queue q[2];
+	struct vdrv_queue q[VIRTIO_NET_NUM_QUEUES];
 };
 
 /* Guest RAM at GPA 0: a memfd like the VMM's (-errno on failure). */

@@ -24,13 +24,15 @@
 
 #define BIT(n) (1ULL << (n))
 #define PCI_CLASS_ETHERNET 0x020000
-#define VU_QUEUES 2                 /* one receive/transmit pair */
+#define VU_QUEUES (2 * VIRTIO_NET_MAX_PAIRS)  /* data queues: pair p is 2p (rx), 2p + 1 (tx) */
+#define VU_ALL_QUEUES (VU_QUEUES + 1)         /* and the control queue, serviced here */
 #define VU_QUEUE_MAX 256
 #define VU_DEFAULT_TIMEOUT_MS 5000
 #define VU_DEFAULT_RECONNECT_MS 1000
 
 /* Features the VMM provides itself (configuration space), not the back-end. */
-#define VU_FEATURES_OWN (BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS))
+#define VU_FEATURES_OWN (BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | \
+			 BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ))
 /* Features of the rings and frames: the back-end must offer them. */
 #define VU_FEATURES_RING (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) | \
 			  BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC))
@@ -49,7 +51,9 @@ struct vu_net {
 	uint64_t protocol_features; /* what both sides agreed */
 	bool running;               /* the queues are with the back-end */
 	bool started[VU_QUEUES];
-	bool thread_running;
+	unsigned pairs;             /* the driver's VQ_PAIRS_SET (1 until it sends one) */
+	struct iovec ctrl_iov[VU_QUEUE_MAX];
+	bool thread_running;        /* written under vp.lock */
 	bool stop;                  /* under vp.lock */
 	pthread_t thread;
 	int wake_fd;
@@ -251,11 +255,16 @@ static int vu_queue_start(struct vu_net *n, unsigned q)
 	return 0;
 }
 
-/* With protocol features rings start disabled: enable them once all are set up. */
+/*
+ * With protocol features rings start disabled: once all are set up, enable
+ * those of the pairs the driver uses and disable the others.
+ */
 static int vu_queues_enable(struct vu_net *n)
 {
+	if (!(n->be_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		return 0;
 	for (unsigned q = 0; q < VU_QUEUES; q++) {
-		union vhost_user_payload_buf p = { .state = { q, 1 } };
+		union vhost_user_payload_buf p = { .state = { q, q / 2 < n->pairs } };
 
 		if (n->started[q] && vu_call(n, VHOST_USER_SET_VRING_ENABLE, &p, NULL, 0, NULL))
 			return -ECONNRESET;
@@ -302,10 +311,10 @@ static void vu_start(struct vu_net *n)
 			 n->name);
 	if (vu_call_u64(n, VHOST_USER_SET_FEATURES, f) || vu_mem_table_send(n))
 		return;
-	for (unsigned q = 0; q < VU_QUEUES; q++)
+	for (unsigned q = 0; q < 2 * MIN(n->stats.queue_pairs, VIRTIO_NET_MAX_PAIRS); q++)
 		if (virtio_pci_queue_live(&n->vp, q) && vu_queue_start(n, q))
 			return;
-	if ((n->be_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES)) && vu_queues_enable(n))
+	if (vu_queues_enable(n))
 		return;
 	n->stats.starts++;
 	vu_link_update(n, true);
@@ -352,6 +361,73 @@ static int vu_session_begin(struct vu_net *n, int fd)
 	return n->chan.fd < 0 ? -ECONNRESET : 0;
 }
 
+/* --- the control queue: only VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET is understood --- */
+
+static unsigned vu_ctrl_queue(struct vu_net *n)
+{
+	return (n->vp.driver_features & BIT(VIRTIO_NET_F_MQ)) ? VU_QUEUES : 2;
+}
+
+/*
+ * The driver asks for pairs queue pairs: as many as the device has and the
+ * back-end serves. The back-end's rings follow now if it runs (a back-end
+ * that comes later gets the count with the queues). The ack byte.
+ */
+static uint8_t vu_pairs_set(struct vu_net *n, uint16_t pairs)
+{
+	unsigned max = n->chan.fd >= 0 ? MIN(n->stats.queue_pairs, VIRTIO_NET_MAX_PAIRS) :
+			VIRTIO_NET_MAX_PAIRS;
+
+	if (!(n->vp.driver_features & BIT(VIRTIO_NET_F_MQ)) || pairs < 1 || pairs > max)
+		return VIRTIO_NET_ERR;
+	n->pairs = pairs;
+	if (n->running && vu_queues_enable(n))
+		return VIRTIO_NET_ERR;
+	return VIRTIO_NET_OK;
+}
+
+/* One command chain: class, command and data readable, then the writable ack byte. */
+static uint8_t vu_ctrl_command(struct vu_net *n, const struct virtq_chain *c)
+{
+	uint8_t cmd[2];
+	uint16_t pairs;
+
+	if (c->out_bytes < sizeof(cmd) + sizeof(pairs))
+		return VIRTIO_NET_ERR;
+	iov_to_buf(n->ctrl_iov, c->n_out, 0, cmd, sizeof(cmd));
+	if (cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+		return VIRTIO_NET_ERR;
+	iov_to_buf(n->ctrl_iov, c->n_out, sizeof(cmd), &pairs, sizeof(pairs));
+	return vu_pairs_set(n, le16toh(pairs));
+}
+
+/* Answer every command the driver posted. Under vp.lock. */
+static void vu_ctrl_process(struct vu_net *n)
+{
+	unsigned q = vu_ctrl_queue(n);
+	struct virtq *vq = virtio_pci_vq(&n->vp, q);
+	struct virtq_chain c;
+	uint8_t ack;
+	int ret;
+
+	if (!(n->vp.driver_features & BIT(VIRTIO_NET_F_CTRL_VQ)) ||
+	    !virtio_pci_queue_live(&n->vp, q))
+		return;
+	while ((ret = virtq_pop(vq, n->ctrl_iov, VU_QUEUE_MAX, &c)) > 0) {
+		if (!c.in_bytes) {
+			ret = -EIO;
+			break;
+		}
+		ack = vu_ctrl_command(n, &c);
+		iov_from_buf(n->ctrl_iov + c.n_out, c.n_in, 0, &ack, sizeof(ack));
+		virtq_push(vq, c.head, sizeof(ack));
+	}
+	if (ret < 0)
+		virtio_pci_set_needs_reset(&n->vp);
+	if (virtq_need_notify(vq))
+		virtio_pci_queue_interrupt(&n->vp, q);
+}
+
 /* --- virtio device hooks (under vp.lock) --- */
 
 static void vu_cfg_read(struct virtio_pci *vp, unsigned off, uint8_t *data, unsigned len)
@@ -359,7 +435,7 @@ static void vu_cfg_read(struct virtio_pci *vp, unsigned off, uint8_t *data, unsi
 	struct vu_net *n = vp->opaque;
 	uint8_t cfg[VIRTIO_NET_CFG_LEN] = { 0 };
 	uint16_t status = htole16(n->running ? VIRTIO_NET_S_LINK_UP : 0);
-	uint16_t pairs = htole16(1);
+	uint16_t pairs = htole16(VIRTIO_NET_MAX_PAIRS);
 
 	memcpy(&cfg[VIRTIO_NET_CFG_MAC], n->mac, 6);
 	memcpy(&cfg[VIRTIO_NET_CFG_STATUS], &status, 2);
@@ -369,7 +445,11 @@ static void vu_cfg_read(struct virtio_pci *vp, unsigned off, uint8_t *data, unsi
 
 static void vu_driver_ok(struct virtio_pci *vp)
 {
-	vu_start(vp->opaque);
+	struct vu_net *n = vp->opaque;
+
+	vu_start(n);
+	if (n->thread_running)
+		vu_wake(n); /* the control queue's doorbell joins its poll set */
 }
 
 static void vu_dev_reset(struct virtio_pci *vp)
@@ -378,10 +458,18 @@ static void vu_dev_reset(struct virtio_pci *vp)
 
 	vu_stop(n);
 	n->running = false;
+	n->pairs = 1;
+}
+
+/* MQ needs the control queue that sets the pair count (virtio 5.1.3.1). */
+static bool vu_features_ok(struct virtio_pci *vp, uint64_t f)
+{
+	return !(f & BIT(VIRTIO_NET_F_MQ)) || (f & BIT(VIRTIO_NET_F_CTRL_VQ));
 }
 
 static const struct virtio_pci_dev_ops vu_virtio_ops = {
 	.cfg_read = vu_cfg_read,
+	.features_ok = vu_features_ok,
 	.driver_ok = vu_driver_ok,
 	.reset = vu_dev_reset,
 };
@@ -426,6 +514,15 @@ static void vu_ring_errors_check(struct vu_net *n)
 	}
 }
 
+static void vu_ctrl_kick_drain(struct vu_net *n)
+{
+	uint64_t v;
+
+	if ((n->vp.driver_features & BIT(VIRTIO_NET_F_CTRL_VQ)) &&
+	    read(virtio_pci_kick_fd(&n->vp, vu_ctrl_queue(n)), &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug("vhost-user %s: control queue kick: %s", n->name, strerror(errno));
+}
+
 /* What the thread waits for next; the poll timeout. Under vp.lock. */
 static int vu_poll_setup(struct vu_net *n, struct pollfd *p, nfds_t *np)
 {
@@ -433,6 +530,9 @@ static int vu_poll_setup(struct vu_net *n, struct pollfd *p, nfds_t *np)
 	p[(*np)++] = (struct pollfd){ .fd = n->wake_fd, .events = POLLIN };
 	for (unsigned q = 0; q < VU_QUEUES; q++)
 		p[(*np)++] = (struct pollfd){ .fd = n->err_fd[q], .events = POLLIN };
+	if (n->vp.driver_features & BIT(VIRTIO_NET_F_CTRL_VQ))
+		p[(*np)++] = (struct pollfd){ .fd = virtio_pci_kick_fd(&n->vp, vu_ctrl_queue(n)),
+					      .events = POLLIN };
 	if (n->chan.fd >= 0)
 		p[(*np)++] = (struct pollfd){ .fd = n->chan.fd, .events = POLLIN };
 	else if (n->server)
@@ -448,6 +548,8 @@ static void vu_thread_round(struct vu_net *n)
 	const char *why;
 
 	vu_ring_errors_check(n);
+	vu_ctrl_kick_drain(n);
+	vu_ctrl_process(n);
 	if (n->chan.fd >= 0) {
 		if (vhost_user_chan_idle_broken(&n->chan, &why))
 			vu_drop(n, "%s", why);
@@ -471,7 +573,7 @@ static void *vu_thread(void *arg)
 	struct vu_net *n = arg;
 
 	for (;;) {
-		struct pollfd p[2 + VU_QUEUES];
+		struct pollfd p[3 + VU_QUEUES];
 		nfds_t np;
 		int timeout;
 
@@ -508,9 +610,12 @@ static int vu_thread_start(struct vu_net *n)
 
 	if (n->thread_running)
 		return 0;
+	/* Under the lock: the thread's first round reads thread_running (vu_drop). */
+	pthread_mutex_lock(&n->vp.lock);
 	n->stop = false;
 	ret = -pthread_create(&n->thread, NULL, vu_thread, n);
 	n->thread_running = !ret;
+	pthread_mutex_unlock(&n->vp.lock);
 	return ret;
 }
 
@@ -523,7 +628,9 @@ static void vu_thread_stop(struct vu_net *n)
 	pthread_mutex_unlock(&n->vp.lock);
 	vu_wake(n);
 	pthread_join(n->thread, NULL);
+	pthread_mutex_lock(&n->vp.lock);
 	n->thread_running = false;
+	pthread_mutex_unlock(&n->vp.lock);
 }
 
 /* --- PCI hooks --- */
@@ -613,7 +720,7 @@ static int vu_setup(struct vu_net *n, const struct guest_mem *mem,
 	struct virtio_pci_config vcfg = {
 		.pci_ops = &vu_pci_ops, .ops = &vu_virtio_ops, .opaque = n, .mem = mem,
 		.device_id = VIRTIO_ID_NET, .class_code = PCI_CLASS_ETHERNET,
-		.features = VU_FEATURES_OWN | VU_FEATURES_RING, .num_queues = VU_QUEUES,
+		.features = VU_FEATURES_OWN | VU_FEATURES_RING, .num_queues = VU_ALL_QUEUES,
 		.queue_max = VU_QUEUE_MAX, .cfg_len = VIRTIO_NET_CFG_LEN,
 	};
 	int ret;
@@ -667,6 +774,7 @@ int vhost_user_net_new(const struct guest_mem *mem, const struct vhost_user_net_
 	for (unsigned q = 0; q < VU_QUEUES; q++)
 		n->err_fd[q] = -1;
 	n->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms : VU_DEFAULT_RECONNECT_MS;
+	n->pairs = 1;
 	memcpy(n->mac, cfg->mac, 6);
 	ret = vu_setup(n, mem, cfg);
 	if (ret) {

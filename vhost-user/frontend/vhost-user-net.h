@@ -9,10 +9,13 @@
  * interrupt passes through the VMM. A masked vector accumulates the
  * back-end's signals as its pending bit (pci-msix.h).
  *
- * Features offered to the driver: VERSION_1, MAC, STATUS, MRG_RXBUF,
- * EVENT_IDX, INDIRECT_DESC. MAC and STATUS are the VMM's; the ring features
- * must also be offered by the back-end, or the device keeps the link down
- * and says why. One queue pair.
+ * Features offered to the driver: VERSION_1, MAC, STATUS, CTRL_VQ, MQ,
+ * MRG_RXBUF, EVENT_IDX, INDIRECT_DESC. MAC, STATUS and the control queue
+ * are the VMM's (the control thread answers VQ_PAIRS_SET and turns it into
+ * SET_VRING_ENABLE; every other command gets VIRTIO_NET_ERR); the ring
+ * features must also be offered by the back-end, or the device keeps the
+ * link down and says why. Up to VIRTIO_NET_MAX_PAIRS queue pairs, as many
+ * as the back-end's GET_QUEUE_NUM allows.
  *
  * Reconnect: when the back-end goes away (EOF, a bad reply, a timeout) the
  * guest keeps running and sees the link go down (configuration change
