@@ -155,8 +155,10 @@ static const char *testpmd_path(void)
 	const char *p = getenv("IOVIRT_TESTPMD");
 	static const char *const tries[] = { "/usr/bin/dpdk-testpmd", "/usr/local/bin/dpdk-testpmd" };
 
-	if (p)
+	if (p && !access(p, X_OK))
 		return p;
+	if (p)
+		skip("DPDK: IOVIRT_TESTPMD names no executable");
 	for (size_t i = 0; i < ARRAY_SIZE(tries); i++)
 		if (!access(tries[i], X_OK))
 			return tries[i];
@@ -401,7 +403,7 @@ int main(int argc, char **argv)
 	struct run *r = &run;
 	uint64_t features = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
 			    BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MRG_RXBUF);
-	unsigned fds_session, seq, lost;
+	unsigned fds_before, fds_session, seq, lost;
 	uint16_t tx_u0, rx_u0;
 	unsigned long pmd_rx = 0, pmd_tx = 0;
 
@@ -414,6 +416,7 @@ int main(int argc, char **argv)
 	atexit(on_exit_cleanup);
 	if (vdrv_ram_init(&r->d))
 		die("guest RAM");
+	fds_before = fd_count();
 
 	if (r->server)
 		device_create(r);
@@ -478,6 +481,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)dev_stats(r).connects, MAX_SEQ - seq, pmd_rx, pmd_tx, lost,
 	       fd_count());
 	r->d.dev->ops->teardown(r->d.dev);
+	if (fd_count() != fds_before)
+		die("fd count %u after the device went, %u before it came", fd_count(), fds_before);
 	vdrv_ram_free(&r->d);
 	unlink(r->sock);
 	printf("ok\n");
