@@ -13,7 +13,9 @@
  * frame sent from then on comes back, none twice, no transmit descriptor is
  * completed twice, the frames lost are at most those the dead back-end
  * held, the second testpmd's counters equal ours, and the process's fd
- * count is what it was in phase 1.
+ * count is what it was in phase 1. Phase 3: the driver resets the device
+ * (the back-end gives the rings back: GET_VRING_BASE), sets it up again with
+ * fresh rings, and the same testpmd carries another exchange.
  *
  * Usage: test-vhost-user-dpdk client|server (the front-end's socket mode).
  * Exits 77 when dpdk-testpmd or huge pages cannot be had, saying which.
@@ -42,7 +44,9 @@
 #define PHASE1_FRAMES 3000
 #define PHASE2_FRAMES 3000
 #define KILL_AT 1000         /* phase 2 frame at which testpmd dies */
-#define MAX_SEQ (PHASE1_FRAMES + PHASE2_FRAMES)
+#define PHASE3_FRAMES 1000
+#define PHASE2_END (PHASE1_FRAMES + PHASE2_FRAMES)
+#define MAX_SEQ (PHASE2_END + PHASE3_FRAMES)
 #define ETH_TYPE 0x88b5
 
 static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -405,7 +409,7 @@ int main(int argc, char **argv)
 			    BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MRG_RXBUF);
 	unsigned fds_before, fds_session, seq, lost;
 	uint16_t tx_u0, rx_u0;
-	unsigned long pmd_rx = 0, pmd_tx = 0;
+	unsigned long pmd_rx = 0, pmd_tx = 0, ring_rx, ring_tx;
 
 	r->server = argc > 1 && !strcmp(argv[1], "server");
 	testpmd_path();
@@ -438,7 +442,7 @@ int main(int argc, char **argv)
 	       r->received, (unsigned long long)r->rx_irqs);
 
 	/* Phase 2: testpmd dies mid-traffic. */
-	seq = traffic(r, PHASE1_FRAMES, MAX_SEQ, PHASE1_FRAMES + KILL_AT);
+	seq = traffic(r, PHASE1_FRAMES, PHASE2_END, PHASE1_FRAMES + KILL_AT);
 	pmd_stop(r, SIGKILL, NULL, NULL);
 	wait_running(r, false, 30);
 	usleep(100000);
@@ -453,7 +457,7 @@ int main(int argc, char **argv)
 	if (fd_count() != fds_session)
 		die("fd count %u after reconnecting, %u before", fd_count(), fds_session);
 	r->out = 0;                           /* those the dead back-end held */
-	traffic(r, seq, MAX_SEQ, ~0u);
+	traffic(r, seq, PHASE2_END, ~0u);
 	/* Descriptors the dead back-end took without completing were sent again. */
 	for (int i = 0; i < 200 && r->n_free < QSIZE; i++) {
 		usleep(10000);
@@ -462,23 +466,45 @@ int main(int argc, char **argv)
 	}
 	if (r->n_free != QSIZE)
 		die("%u transmit descriptors never completed", QSIZE - r->n_free);
-	for (unsigned s = seq; s < MAX_SEQ; s++)
+	for (unsigned s = seq; s < PHASE2_END; s++)
 		if (r->rx_count[s] != 1)
 			die("frame seq %u sent after the reconnect came back %u times", s,
 			    r->rx_count[s]);
-	if (pmd_stop(r, SIGINT, &pmd_rx, &pmd_tx))
-		die("no counters in %s", r->log);
-	if (pmd_rx != (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_TXQ) - tx_u0) ||
-	    pmd_tx != (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_RXQ) - rx_u0))
-		die("testpmd counted rx %lu tx %lu; the rings say %u and %u", pmd_rx, pmd_tx,
-		    (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_TXQ) - tx_u0),
-		    (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_RXQ) - rx_u0));
-	lost = MAX_SEQ - r->received;
+	lost = PHASE2_END - r->received;
 	if (lost > WINDOW)
 		die("%u frames lost, more than the %u the dead back-end could hold", lost, WINDOW);
+	/* What the second testpmd moved so far, by the rings. */
+	ring_rx = (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_TXQ) - tx_u0);
+	ring_tx = (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_RXQ) - rx_u0);
 	printf("phase 2: reconnected (sessions %llu), %u frames after it all back once; "
-	       "testpmd rx %lu tx %lu = the rings; %u lost with the killed testpmd; fds %u\n",
-	       (unsigned long long)dev_stats(r).connects, MAX_SEQ - seq, pmd_rx, pmd_tx, lost,
+	       "%u lost with the killed testpmd; fds %u\n",
+	       (unsigned long long)dev_stats(r).connects, PHASE2_END - seq, lost, fd_count());
+
+	/* Phase 3: a device reset takes the rings back; a new set-up gets them going again. */
+	vdrv_status(&r->d, 0);
+	if (dev_stats(r).running || !dev_stats(r).connected)
+		die("after the reset: running %d connected %d", dev_stats(r).running,
+		    dev_stats(r).connected);
+	r->n_free = 0;
+	memset(r->tx_busy, 0, sizeof(r->tx_busy));
+	r->out = 0;
+	if (vdrv_start(&r->d, features, QSIZE) != 0x0f)
+		die("the driver did not reach DRIVER_OK again");
+	rx_post_all(r);
+	wait_running(r, true, 30);
+	r->received = 0;
+	traffic(r, PHASE2_END, MAX_SEQ, ~0u);
+	if (r->received != PHASE3_FRAMES)
+		die("phase 3: %u of %u frames back", r->received, PHASE3_FRAMES);
+	ring_rx += vdrv_used_idx(&r->d, VIRTIO_NET_TXQ);
+	ring_tx += vdrv_used_idx(&r->d, VIRTIO_NET_RXQ);
+	if (pmd_stop(r, SIGINT, &pmd_rx, &pmd_tx))
+		die("no counters in %s", r->log);
+	if (pmd_rx != ring_rx || pmd_tx != ring_tx)
+		die("testpmd counted rx %lu tx %lu; the rings say %lu and %lu", pmd_rx, pmd_tx,
+		    ring_rx, ring_tx);
+	printf("phase 3: after a device reset %u frames out and back; testpmd rx %lu tx %lu = "
+	       "the rings; GET_VRING_BASE answered; fds %u\n", PHASE3_FRAMES, pmd_rx, pmd_tx,
 	       fd_count());
 	r->d.dev->ops->teardown(r->d.dev);
 	if (fd_count() != fds_before)
