@@ -55,11 +55,12 @@ static const char usage[] =
 	"                    hub:ID (NICs of this VM on one hub), loop, sink or\n"
 	"                    gen:size=N,count=N,rate=PPS,... (docs/devices.md); MAC\n"
 	"                    defaults to 52:54:00:12:34:56 counting up\n"
-	"  --net vhost-user,socket=PATH[,server][,mac=MAC]\n"
+	"  --net vhost-user,socket=PATH[,server][,queues=N][,mac=MAC]\n"
 	"                    a virtio NIC whose queues a vhost-user back-end (DPDK,\n"
 	"                    iovirt switch) services: connect to PATH, or with server\n"
-	"                    listen there; the guest sees the link down while no\n"
-	"                    back-end is attached (docs/vhost-user.md)\n"
+	"                    listen there; N queue pairs (1-3, default 1; the back-end\n"
+	"                    must serve as many); the guest sees the link down while\n"
+	"                    no back-end is attached (docs/vhost-user.md)\n"
 	"  --console FILE    write the serial console to FILE instead of standard output\n"
 	"  --timeout SEC     stop the guest after SEC seconds (exit status 1)\n"
 	"  --stats           print boot timing and per-vCPU KVM exit counters at the end\n"
@@ -270,7 +271,7 @@ static int run_boot(struct vm *vm, const struct run_opts *o)
 static int run_vhost_user(struct vm *vm, struct platform *plat, const struct nic_spec *spec)
 {
 	struct vhost_user_net_config cfg = { .socket = spec->socket, .server = spec->server,
-					     .fd = -1 };
+					     .fd = -1, .queue_pairs = spec->queue_pairs };
 	int ret;
 
 	memcpy(cfg.mac, spec->mac, 6);

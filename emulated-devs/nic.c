@@ -58,7 +58,19 @@ static int nic_mac_take(const char *text, bool at_end, struct nic_spec *out, con
 	return 0;
 }
 
-/* "socket=PATH[,server][,mac=MAC]" in any order after socket=. */
+/* ",queues=N" with N 1 .. VIRTIO_NET_MAX_PAIRS, ending there or at a comma. */
+static int nic_queues_take(const char *text, struct nic_spec *out, const char **why)
+{
+	if (text[0] < '1' || text[0] > '0' + VIRTIO_NET_MAX_PAIRS || (text[1] && text[1] != ',') ||
+	    out->queue_pairs) {
+		*why = "queues= takes a queue pair count from 1 to 3, once";
+		return -EINVAL;
+	}
+	out->queue_pairs = text[0] - '0';
+	return 0;
+}
+
+/* "socket=PATH[,server][,queues=N][,mac=MAC]" in any order after socket=. */
 static int nic_socket_spec_parse(const char *rest, struct nic_spec *out, const char **why)
 {
 	const char *end;
@@ -83,8 +95,11 @@ static int nic_socket_spec_parse(const char *rest, struct nic_spec *out, const c
 		} else if (!strncmp(rest, ",mac=", 5) && !out->mac_given) {
 			if (nic_mac_take(rest + 5, !strchr(rest + 5, ','), out, why))
 				return -EINVAL;
+		} else if (!strncmp(rest, ",queues=", 8)) {
+			if (nic_queues_take(rest + 8, out, why))
+				return -EINVAL;
 		} else {
-			*why = "after socket=PATH only server and mac=MAC may follow";
+			*why = "after socket=PATH only server, queues=N and mac=MAC may follow";
 			return -EINVAL;
 		}
 	}

@@ -30,7 +30,7 @@ struct nic_model {
 	void (*link_changed)(struct pci_device *dev);
 	/*
 	 * The model is its own back-end (vhost-user: an external process services
-	 * its queues): its spec is "socket=PATH[,server][,mac=MAC]", it has no
+	 * its queues): its spec is "socket=PATH[,server][,queues=N][,mac=MAC]", it has no
 	 * create hook and the caller creates it (vhost-user/frontend/vhost-user-net.h).
 	 */
 	bool own_backend;
@@ -47,13 +47,14 @@ struct nic_spec {
 	bool mac_given;
 	char socket[108];     /* own_backend models: the UNIX socket path */
 	bool server;          /* own_backend models: listen at socket instead of connecting */
+	unsigned queue_pairs; /* own_backend models: queues=N, 0 when not given */
 };
 
 /*
  * Parse "MODEL,backend=SPEC[,mac=MAC]" (mac may also come right after the
  * model; SPEC is the rest and may hold commas, as gen's does), or for a
- * model that is its own back-end "MODEL,socket=PATH[,server][,mac=MAC]"
- * (PATH without commas, shorter than 108 bytes). 0, or
+ * model that is its own back-end "MODEL,socket=PATH[,server][,queues=N][,mac=MAC]"
+ * (PATH without commas, shorter than 108 bytes; N queue pairs, 1 to 3). 0, or
  * -ENOENT (unknown model) or -EINVAL (malformed; a MAC that is multicast or
  * zero is malformed too), with *why saying what is wrong.
  */

@@ -55,6 +55,10 @@ static void test_vhost_user_specs(void **state)
 	assert_int_equal(nic_spec_parse("vhost-user,socket=a,mac=02:00:00:aa:bb:01,server", &s, &why),
 			 0);
 	assert_true(s.server && s.mac_given);
+	assert_int_equal(s.queue_pairs, 0);
+	assert_int_equal(nic_spec_parse("vhost-user,socket=a,queues=3,server", &s, &why), 0);
+	assert_int_equal(s.queue_pairs, 3);
+	assert_true(s.server);
 }
 
 static void test_bad_specs(void **state)
@@ -79,11 +83,16 @@ static void test_bad_specs(void **state)
 		{ "vhost-user,socket=", -EINVAL, "socket=PATH is missing" },
 		{ "vhost-user,socket=,server", -EINVAL, "socket=PATH is missing" },
 		{ "vhost-user,backend=loop", -EINVAL, "socket=PATH is missing" },
-		{ "vhost-user,socket=a,servers", -EINVAL, "only server and mac" },
-		{ "vhost-user,socket=a,backend=loop", -EINVAL, "only server and mac" },
+		{ "vhost-user,socket=a,servers", -EINVAL, "only server, queues=N and mac" },
+		{ "vhost-user,socket=a,backend=loop", -EINVAL, "only server, queues=N and mac" },
+		{ "vhost-user,socket=a,queues=0", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=4", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=12", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=2,queues=2", -EINVAL, "once" },
 		{ "vhost-user,socket=a,mac=01:00:00:00:00:01", -EINVAL, "unicast" },
 		{ "vhost-user,socket=a,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02", -EINVAL,
-		  "only server and mac" },
+		  "only server, queues=N and mac" },
 		{ "vhost-user,socket=a,mac=02:00:00:00:00:0", -EINVAL, "six hex bytes" },
 		{ "vhost-user,socket=a,mac=02:00:00:00:00:011,server", -EINVAL, "six hex bytes" },
 		{ "vhost-user,socket=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -321,10 +321,13 @@ static void assert_seq(struct dbl *b, unsigned from, const uint32_t *seq, unsign
 static const uint32_t handshake_seq[5];
 static struct vhost_user_net_stats fx_stats(struct fx *f);
 
+static unsigned fx_queue_pairs = 1;
+
 static void fx_device(struct fx *f, int fd)
 {
 	struct vhost_user_net_config cfg = { .socket = SOCK_NAME, .fd = fd,
-					     .reply_timeout_ms = 2000, .reconnect_ms = 50 };
+					     .reply_timeout_ms = 2000, .reconnect_ms = 50,
+					     .queue_pairs = fx_queue_pairs };
 
 	memcpy(cfg.mac, test_mac, 6);
 	assert_int_equal(vhost_user_net_new(&f->d.mem, &cfg, &f->d.dev), 0);
@@ -592,15 +595,42 @@ static uint8_t ctrl_command(struct vdrv *d, uint8_t class, uint8_t cmd, uint16_t
 	return *vdrv_gva(d, CTRL_BUF + 16);
 }
 
+static void multiqueue_run(struct fx *f);
+
+static void three_pairs(struct dbl *b)
+{
+	two_pairs(b);
+	b->queue_num = 3;
+}
+
 static void multiqueue(void **state)
 {
-	struct fx *f = fx_new(two_pairs);
+	struct fx *f;
+
+	/* A back-end with fewer pairs than the device is refused. */
+	fx_queue_pairs = 2;
+	f = fx_new(NULL);
+	assert_false(fx_stats(f).connected);
+	assert_non_null(strstr(fx_stats(f).last_error, "serves 1 queue pairs, the device has 2"));
+	fx_free(f);
+	/* One pair: no control queue, no MQ. */
+	fx_queue_pairs = 1;
+	f = fx_new(NULL);
+	assert_false(vdrv_device_features(&f->d) & BIT(VIRTIO_NET_F_MQ));
+	assert_false(vdrv_device_features(&f->d) & BIT(VIRTIO_NET_F_CTRL_VQ));
+	fx_free(f);
+	fx_queue_pairs = 2;
+	multiqueue_run(fx_new(three_pairs));
+	fx_queue_pairs = 1;
+}
+
+static void multiqueue_run(struct fx *f)
+{
 	uint64_t features = drv_features | BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ);
 	const uint8_t ad = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
-	assert_int_equal(fx_stats(f).queue_pairs, 2);
-	assert_int_equal(vdrv_rd(&f->d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_MAX_VQP, 2),
-			 VIRTIO_NET_MAX_PAIRS);
+	assert_int_equal(fx_stats(f).queue_pairs, 3);
+	assert_int_equal(vdrv_rd(&f->d, VIRTIO_PCI_DEVICE_OFF + VIRTIO_NET_CFG_MAX_VQP, 2), 2);
 	/* MQ without CTRL_VQ is refused. */
 	vdrv_pci_enable(&f->d);
 	vdrv_status(&f->d, 0);
@@ -612,7 +642,7 @@ static void multiqueue(void **state)
 	vdrv_status(&f->d, ad | VIRTIO_STATUS_FEATURES_OK);
 	assert_false(vdrv_rd(&f->d, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
 
-	/* Four data queues and the control queue; the back-end serves two pairs. */
+	/* Four data queues and the control queue: the device has two pairs. */
 	vdrv_status(&f->d, 0);
 	vdrv_status(&f->d, ad);
 	vdrv_wr(&f->d, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);

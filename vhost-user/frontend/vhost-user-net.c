@@ -31,8 +31,9 @@
 #define VU_DEFAULT_RECONNECT_MS 1000
 
 /* Features the VMM provides itself (configuration space), not the back-end. */
-#define VU_FEATURES_OWN (BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | \
-			 BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ))
+#define VU_FEATURES_OWN (BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS))
+/* With more than one queue pair: the control queue and multiqueue, also the VMM's. */
+#define VU_FEATURES_MQ (BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ))
 /* Features of the rings and frames: the back-end must offer them. */
 #define VU_FEATURES_RING (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) | \
 			  BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC))
@@ -51,6 +52,7 @@ struct vu_net {
 	uint64_t protocol_features; /* what both sides agreed */
 	bool running;               /* the queues are with the back-end */
 	bool started[VU_QUEUES];
+	unsigned queue_pairs;       /* the device's (max_virtqueue_pairs); back-ends must serve them */
 	unsigned pairs;             /* the driver's VQ_PAIRS_SET (1 until it sends one) */
 	struct iovec ctrl_iov[VU_QUEUE_MAX];
 	bool thread_running;        /* written under vp.lock */
@@ -135,6 +137,16 @@ static int vu_get_u64(struct vu_net *n, uint32_t id, uint64_t *out)
 	return ret;
 }
 
+/* The driver may use every pair the device has: a back-end must serve them all. */
+static int vu_queue_pairs_check(struct vu_net *n)
+{
+	if (n->stats.queue_pairs >= n->queue_pairs)
+		return 0;
+	vu_drop(n, "the back-end serves %u queue pairs, the device has %u", n->stats.queue_pairs,
+		n->queue_pairs);
+	return -EPROTO;
+}
+
 static int vu_protocol_negotiate(struct vu_net *n)
 {
 	uint64_t pf, qn = 1;
@@ -156,7 +168,7 @@ static int vu_protocol_negotiate(struct vu_net *n)
 		return -EPROTO;
 	}
 	n->stats.queue_pairs = qn;
-	return 0;
+	return vu_queue_pairs_check(n);
 }
 
 /* The first messages of a session: features, protocol features, queue count, owner. */
@@ -173,8 +185,9 @@ static int vu_handshake(struct vu_net *n)
 	}
 	n->protocol_features = 0;
 	n->stats.queue_pairs = 1;
-	if ((n->be_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES)) &&
-	    (ret = vu_protocol_negotiate(n)))
+	ret = n->be_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES) ? vu_protocol_negotiate(n) :
+								     vu_queue_pairs_check(n);
+	if (ret)
 		return ret;
 	ret = vu_call(n, VHOST_USER_SET_OWNER, NULL, NULL, 0, NULL);
 	if (!ret)
@@ -311,7 +324,7 @@ static void vu_start(struct vu_net *n)
 			 n->name);
 	if (vu_call_u64(n, VHOST_USER_SET_FEATURES, f) || vu_mem_table_send(n))
 		return;
-	for (unsigned q = 0; q < 2 * MIN(n->stats.queue_pairs, VIRTIO_NET_MAX_PAIRS); q++)
+	for (unsigned q = 0; q < 2 * n->queue_pairs; q++)
 		if (virtio_pci_queue_live(&n->vp, q) && vu_queue_start(n, q))
 			return;
 	if (vu_queues_enable(n))
@@ -369,16 +382,13 @@ static unsigned vu_ctrl_queue(struct vu_net *n)
 }
 
 /*
- * The driver asks for pairs queue pairs: as many as the device has and the
- * back-end serves. The back-end's rings follow now if it runs (a back-end
- * that comes later gets the count with the queues). The ack byte.
+ * The driver asks for pairs queue pairs, 1 up to the device's. The
+ * back-end's rings follow now if it runs (a back-end that comes later gets
+ * the count with the queues). The ack byte.
  */
 static uint8_t vu_pairs_set(struct vu_net *n, uint16_t pairs)
 {
-	unsigned max = n->chan.fd >= 0 ? MIN(n->stats.queue_pairs, VIRTIO_NET_MAX_PAIRS) :
-			VIRTIO_NET_MAX_PAIRS;
-
-	if (!(n->vp.driver_features & BIT(VIRTIO_NET_F_MQ)) || pairs < 1 || pairs > max)
+	if (!(n->vp.driver_features & BIT(VIRTIO_NET_F_MQ)) || pairs < 1 || pairs > n->queue_pairs)
 		return VIRTIO_NET_ERR;
 	n->pairs = pairs;
 	if (n->running && vu_queues_enable(n))
@@ -435,7 +445,7 @@ static void vu_cfg_read(struct virtio_pci *vp, unsigned off, uint8_t *data, unsi
 	struct vu_net *n = vp->opaque;
 	uint8_t cfg[VIRTIO_NET_CFG_LEN] = { 0 };
 	uint16_t status = htole16(n->running ? VIRTIO_NET_S_LINK_UP : 0);
-	uint16_t pairs = htole16(VIRTIO_NET_MAX_PAIRS);
+	uint16_t pairs = htole16(n->queue_pairs);
 
 	memcpy(&cfg[VIRTIO_NET_CFG_MAC], n->mac, 6);
 	memcpy(&cfg[VIRTIO_NET_CFG_STATUS], &status, 2);
@@ -720,7 +730,9 @@ static int vu_setup(struct vu_net *n, const struct guest_mem *mem,
 	struct virtio_pci_config vcfg = {
 		.pci_ops = &vu_pci_ops, .ops = &vu_virtio_ops, .opaque = n, .mem = mem,
 		.device_id = VIRTIO_ID_NET, .class_code = PCI_CLASS_ETHERNET,
-		.features = VU_FEATURES_OWN | VU_FEATURES_RING, .num_queues = VU_ALL_QUEUES,
+		.features = VU_FEATURES_OWN | VU_FEATURES_RING |
+			    (n->queue_pairs > 1 ? VU_FEATURES_MQ : 0),
+		.num_queues = VU_ALL_QUEUES,
 		.queue_max = VU_QUEUE_MAX, .cfg_len = VIRTIO_NET_CFG_LEN,
 	};
 	int ret;
@@ -756,7 +768,7 @@ int vhost_user_net_new(const struct guest_mem *mem, const struct vhost_user_net_
 	struct vu_net *n;
 	int ret;
 
-	if (!mem || !cfg || !cfg->socket || !out)
+	if (!mem || !cfg || !cfg->socket || !out || cfg->queue_pairs > VIRTIO_NET_MAX_PAIRS)
 		return -EINVAL;
 	n = calloc(1, sizeof(*n));
 	if (!n || !(n->name = strdup(cfg->socket))) {
@@ -775,6 +787,7 @@ int vhost_user_net_new(const struct guest_mem *mem, const struct vhost_user_net_
 		n->err_fd[q] = -1;
 	n->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms : VU_DEFAULT_RECONNECT_MS;
 	n->pairs = 1;
+	n->queue_pairs = cfg->queue_pairs ? cfg->queue_pairs : 1;
 	memcpy(n->mac, cfg->mac, 6);
 	ret = vu_setup(n, mem, cfg);
 	if (ret) {

@@ -9,13 +9,13 @@
  * interrupt passes through the VMM. A masked vector accumulates the
  * back-end's signals as its pending bit (pci-msix.h).
  *
- * Features offered to the driver: VERSION_1, MAC, STATUS, CTRL_VQ, MQ,
- * MRG_RXBUF, EVENT_IDX, INDIRECT_DESC. MAC, STATUS and the control queue
- * are the VMM's (the control thread answers VQ_PAIRS_SET and turns it into
- * SET_VRING_ENABLE; every other command gets VIRTIO_NET_ERR); the ring
- * features must also be offered by the back-end, or the device keeps the
- * link down and says why. Up to VIRTIO_NET_MAX_PAIRS queue pairs, as many
- * as the back-end's GET_QUEUE_NUM allows.
+ * Features offered to the driver: VERSION_1, MAC, STATUS, MRG_RXBUF,
+ * EVENT_IDX, INDIRECT_DESC, and with more than one queue pair CTRL_VQ and
+ * MQ. MAC, STATUS and the control queue are the VMM's (the control thread
+ * answers VQ_PAIRS_SET and turns it into SET_VRING_ENABLE; every other
+ * command gets VIRTIO_NET_ERR); the ring features, and as many queue pairs
+ * as the device has (GET_QUEUE_NUM), must come from the back-end, or the
+ * device keeps the link down and says why.
  *
  * Reconnect: when the back-end goes away (EOF, a bad reply, a timeout) the
  * guest keeps running and sees the link go down (configuration change
@@ -56,6 +56,7 @@ struct vhost_user_net_config {
 	uint8_t mac[6];
 	int reply_timeout_ms;      /* 0: 5000 */
 	int reconnect_ms;          /* client mode: delay between attempts; 0: 1000 */
+	unsigned queue_pairs;      /* 1 .. VIRTIO_NET_MAX_PAIRS (0: 1) */
 };
 
 struct vhost_user_net_stats {
@@ -64,7 +65,7 @@ struct vhost_user_net_stats {
 	uint64_t starts;           /* times the queues were handed to a back-end */
 	bool connected, running;   /* a session is up; the queues are with the back-end */
 	uint64_t backend_features; /* what the current (or last) back-end offered */
-	unsigned queue_pairs;      /* GET_QUEUE_NUM's answer, 1 without MQ */
+	unsigned queue_pairs;      /* the back-end's GET_QUEUE_NUM answer, 1 without MQ */
 	char last_error[VHOST_USER_NET_ERR_MAX]; /* why the last session was dropped */
 };
 
