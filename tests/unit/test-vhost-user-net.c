@@ -8,8 +8,9 @@
  * and without REPLY_ACK), the call fd being the queue's MSI-X vector eventfd
  * and the kick fd its doorbell, the stop on reset (GET_VRING_BASE), and a
  * hostile back-end: replies of the wrong size, for the wrong request, with
- * bad flags, with fds, a huge size, cut short by a close, never sent, a
- * negative ack, an unsolicited message, a wrong queue index. Each time the
+ * bad flags, with one fd or twelve, a huge size, cut short by a close,
+ * never sent, dribbled byte by byte past the timeout, a negative ack, an
+ * unsolicited message, a wrong queue index. Each time the
  * device drops the back-end, the guest sees the link go down, the error
  * names the socket, and the process has exactly the fds it had before.
  * Reconnect: the new back-end resumes at the guest's used index; client
@@ -75,6 +76,8 @@ enum fault {
 	F_NACK,          /* REPLY_ACK with a non-zero status */
 	F_UNSOLICITED,   /* a correct reply, then a message nobody asked for */
 	F_WRONG_INDEX,   /* GET_VRING_BASE for another queue */
+	F_MANY_FDS,      /* a correct reply with more fds than any message may carry */
+	F_DRIBBLE,       /* a correct reply, one byte at a time, slower than the timeout in all */
 };
 
 struct dbl {
@@ -219,6 +222,32 @@ static bool dbl_misbehave(struct dbl *b, struct vhost_user_msg *r, size_t len)
 		efd = eventfd(0, EFD_CLOEXEC);
 		dbl_send(b, r, len, efd);
 		close(efd);
+		return true;
+	case F_MANY_FDS: {
+		char ctl[CMSG_SPACE(sizeof(int) * 12)] = { 0 };
+		struct iovec iov = { .iov_base = r, .iov_len = len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		int fds[12];
+
+		for (unsigned i = 0; i < 12; i++)
+			fds[i] = eventfd(0, EFD_CLOEXEC);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(fds));
+		memcpy(CMSG_DATA(c), fds, sizeof(fds));
+		sendmsg(b->fd, &mh, MSG_NOSIGNAL);
+		for (unsigned i = 0; i < 12; i++)
+			close(fds[i]);
+		return true;
+	}
+	case F_DRIBBLE:
+		for (size_t i = 0; i < len; i++) {
+			if (send(b->fd, (uint8_t *)r + i, 1, MSG_NOSIGNAL) != 1)
+				return false;
+			usleep(200000); /* 20 bytes x 200 ms: twice the 2 s reply timeout */
+		}
 		return true;
 	case F_UNSOLICITED:
 		dbl_send(b, r, len, -1);
@@ -704,6 +733,8 @@ static const struct hostile_case hostile_cases[] = {
 	{ "unsolicited", VHOST_USER_SET_OWNER, F_UNSOLICITED, false, false },
 	{ "wrong queue index", VHOST_USER_GET_VRING_BASE, F_WRONG_INDEX, false, true },
 	{ "wrong size on stop", VHOST_USER_GET_VRING_BASE, F_WRONG_SIZE, false, true },
+	{ "twelve fds", VHOST_USER_GET_FEATURES, F_MANY_FDS, false, false },
+	{ "dribbled reply", VHOST_USER_GET_FEATURES, F_DRIBBLE, false, false },
 };
 
 static const struct hostile_case *cur_case;

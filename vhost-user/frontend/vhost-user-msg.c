@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct vhost_user_msg_desc vu_msgs[] = {
@@ -94,25 +95,40 @@ static unsigned vu_fds_close(struct msghdr *mh)
 	return count;
 }
 
-static int vu_wait_readable(struct vhost_user_chan *ch)
+static int64_t vu_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait until the socket is readable or the reply's deadline passes. */
+static int vu_wait_readable(struct vhost_user_chan *ch, int64_t deadline)
 {
 	struct pollfd p = { .fd = ch->fd, .events = POLLIN };
 	int ret;
 
-	do
-		ret = poll(&p, 1, ch->timeout_ms);
-	while (ret < 0 && errno == EINTR);
+	do {
+		int64_t left = deadline - vu_now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = poll(&p, 1, (int)MIN(left, 60000));
+	} while ((ret < 0 && errno == EINTR) || (!ret && vu_now_ms() < deadline));
 	if (ret < 0)
 		return -ECONNRESET;
 	return ret ? 0 : -ETIMEDOUT;
 }
 
 /*
- * Read exactly len bytes (the first read may bring fds, which are closed and
- * counted in *nfds). 0, -ECONNRESET (EOF, error), -ETIMEDOUT, or -EPROTO
- * when the fds were cut short (MSG_CTRUNC).
+ * Read exactly len bytes by deadline, however the back-end splits them (any
+ * read may bring fds, which are closed and counted in *nfds). 0, -ECONNRESET
+ * (EOF, error), -ETIMEDOUT, or -EPROTO when the fds were cut short
+ * (MSG_CTRUNC).
  */
-static int vu_recv_exact(struct vhost_user_chan *ch, void *buf, size_t len, unsigned *nfds)
+static int vu_recv_exact(struct vhost_user_chan *ch, void *buf, size_t len, unsigned *nfds,
+			 int64_t deadline)
 {
 	size_t got = 0;
 
@@ -122,7 +138,7 @@ static int vu_recv_exact(struct vhost_user_chan *ch, void *buf, size_t len, unsi
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
 				     .msg_controllen = sizeof(ctl) };
 		ssize_t n;
-		int ret = vu_wait_readable(ch);
+		int ret = vu_wait_readable(ch, deadline);
 
 		if (ret)
 			return ret;
@@ -144,9 +160,10 @@ static int vu_reply_read(struct vhost_user_chan *ch, const struct vhost_user_msg
 			 enum vhost_user_payload kind, const union vhost_user_payload_buf *sent,
 			 struct vhost_user_msg *r, const char **why)
 {
+	int64_t deadline = vu_now_ms() + ch->timeout_ms; /* for the whole reply */
 	unsigned nfds = 0;
 	size_t want;
-	int ret = vu_recv_exact(ch, r, VHOST_USER_HDR_SIZE, &nfds);
+	int ret = vu_recv_exact(ch, r, VHOST_USER_HDR_SIZE, &nfds, deadline);
 
 	*why = "no reply header (back-end closed or timed out)";
 	if (ret)
@@ -156,7 +173,7 @@ static int vu_reply_read(struct vhost_user_chan *ch, const struct vhost_user_msg
 	if (r->size > sizeof(r->payload))
 		return -EPROTO;
 	*why = "reply payload cut short";
-	ret = vu_recv_exact(ch, &r->payload, r->size, &nfds);
+	ret = vu_recv_exact(ch, &r->payload, r->size, &nfds, deadline);
 	if (ret)
 		return ret;
 	*why = "reply carries fds";

@@ -153,7 +153,7 @@ size_t vhost_user_payload_size(enum vhost_user_payload k, const union vhost_user
 struct vhost_user_chan {
 	int fd;                      /* connected socket, -1 when none */
 	const char *name;            /* the socket path, for logs and errors */
-	int timeout_ms;              /* how long a reply may take */
+	int timeout_ms;              /* how long a whole reply may take */
 	bool reply_ack;              /* REPLY_ACK negotiated: every request asks for an ack */
 };
 
