@@ -21,6 +21,7 @@
 #include "run-check.h"
 #include "uart-8250.h"
 #include "ucall.h"
+#include "vhost-user-net.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -54,6 +55,12 @@ static const char usage[] =
 	"                    hub:ID (NICs of this VM on one hub), loop, sink or\n"
 	"                    gen:size=N,count=N,rate=PPS,... (docs/devices.md); MAC\n"
 	"                    defaults to 52:54:00:12:34:56 counting up\n"
+	"  --net vhost-user,socket=PATH[,server][,queues=N][,mac=MAC]\n"
+	"                    a virtio NIC whose queues a vhost-user back-end (DPDK,\n"
+	"                    iovirt switch) services: connect to PATH, or with server\n"
+	"                    listen there; N queue pairs (1-3, default 1; the back-end\n"
+	"                    must serve as many); the guest sees the link down while\n"
+	"                    no back-end is attached (docs/vhost-user.md)\n"
 	"  --console FILE    write the serial console to FILE instead of standard output\n"
 	"  --timeout SEC     stop the guest after SEC seconds (exit status 1)\n"
 	"  --stats           print boot timing and per-vCPU KVM exit counters at the end\n"
@@ -260,13 +267,37 @@ static int run_boot(struct vm *vm, const struct run_opts *o)
 	return ret ? run_load_error(ret, fault, o) : -1;
 }
 
+/* A vhost-user NIC: client mode fails here when nothing listens at the socket. */
+static int run_vhost_user(struct vm *vm, struct platform *plat, const struct nic_spec *spec)
+{
+	struct vhost_user_net_config cfg = { .socket = spec->socket, .server = spec->server,
+					     .fd = -1, .queue_pairs = spec->queue_pairs };
+	int ret;
+
+	memcpy(cfg.mac, spec->mac, 6);
+	ret = vhost_user_net_create(vm, plat->pci, &cfg, NULL);
+	if (ret)
+		return cli_fail(&cli_cmd_run, "--net vhost-user: cannot %s the socket %s: %s",
+				spec->server ? "listen at" : "connect to", spec->socket,
+				strerror(-ret));
+	return -1;
+}
+
 static int run_nics(struct vm *vm, struct platform *plat, const struct run_opts *o)
 {
 	for (unsigned i = 0; i < o->n_nets; i++) {
 		const struct nic_spec *spec = &o->nets[i];
 		const char *stage;
 		struct nic nic;
-		int ret = nic_add(vm, plat->pci, spec, spec->mac, &nic, &stage);
+		int ret;
+
+		if (spec->model->own_backend) {
+			ret = run_vhost_user(vm, plat, spec);
+			if (ret >= 0)
+				return ret;
+			continue;
+		}
+		ret = nic_add(vm, plat->pci, spec, spec->mac, &nic, &stage);
 
 		if (ret)
 			return cli_fail(&cli_cmd_run, "--net %s: cannot open the %s %s: %s",

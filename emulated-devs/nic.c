@@ -19,6 +19,11 @@ const struct nic_model nic_models[] = {
 		.create = virtio_net_create,
 		.link_changed = virtio_net_link_changed,
 	},
+	{
+		.name = "vhost-user",
+		.summary = "virtio-net whose queues an external vhost-user back-end services",
+		.own_backend = true,
+	},
 	{ 0 },
 };
 
@@ -53,6 +58,54 @@ static int nic_mac_take(const char *text, bool at_end, struct nic_spec *out, con
 	return 0;
 }
 
+/* ",queues=N" with N 1 .. VIRTIO_NET_MAX_PAIRS, ending there or at a comma. */
+static int nic_queues_take(const char *text, struct nic_spec *out, const char **why)
+{
+	if (text[0] < '1' || text[0] > '0' + VIRTIO_NET_MAX_PAIRS || (text[1] && text[1] != ',') ||
+	    out->queue_pairs) {
+		*why = "queues= takes a queue pair count from 1 to 3, once";
+		return -EINVAL;
+	}
+	out->queue_pairs = text[0] - '0';
+	return 0;
+}
+
+/* "socket=PATH[,server][,queues=N][,mac=MAC]" in any order after socket=. */
+static int nic_socket_spec_parse(const char *rest, struct nic_spec *out, const char **why)
+{
+	const char *end;
+	size_t len;
+
+	if (strncmp(rest, "socket=", 7) || !rest[7] || rest[7] == ',') {
+		*why = "socket=PATH is missing (the vhost-user socket)";
+		return -EINVAL;
+	}
+	rest += 7;
+	end = strchrnul(rest, ',');
+	len = (size_t)(end - rest);
+	if (len >= sizeof(out->socket)) {
+		*why = "the socket path is too long (107 bytes at most)";
+		return -EINVAL;
+	}
+	memcpy(out->socket, rest, len);
+	out->socket[len] = '\0';
+	for (rest = end; *rest; rest = strchrnul(rest + 1, ',')) {
+		if (!strncmp(rest, ",server", 7) && (rest[7] == ',' || !rest[7])) {
+			out->server = true;
+		} else if (!strncmp(rest, ",mac=", 5) && !out->mac_given) {
+			if (nic_mac_take(rest + 5, !strchr(rest + 5, ','), out, why))
+				return -EINVAL;
+		} else if (!strncmp(rest, ",queues=", 8)) {
+			if (nic_queues_take(rest + 8, out, why))
+				return -EINVAL;
+		} else {
+			*why = "after socket=PATH only server, queues=N and mac=MAC may follow";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int nic_spec_parse(const char *arg, struct nic_spec *out, const char **why)
 {
 	const char *comma = strchr(arg, ','), *rest, *tail;
@@ -64,7 +117,7 @@ int nic_spec_parse(const char *arg, struct nic_spec *out, const char **why)
 	snprintf(model, sizeof(model), "%.*s", (int)len, arg);
 	out->model = len < sizeof(model) ? nic_model_find(model) : NULL;
 	if (!out->model) {
-		*why = "unknown NIC model (e1000 or virtio)";
+		*why = "unknown NIC model (e1000, virtio or vhost-user)";
 		return -ENOENT;
 	}
 	rest = comma ? comma + 1 : "";
@@ -73,6 +126,8 @@ int nic_spec_parse(const char *arg, struct nic_spec *out, const char **why)
 			return -EINVAL;
 		rest += 4 + MAC_TEXT_LEN + 1;
 	}
+	if (out->model->own_backend)
+		return nic_socket_spec_parse(rest, out, why);
 	if (strncmp(rest, "backend=", 8) || !rest[8]) {
 		*why = "backend=SPEC is missing (tap:NAME, hub:ID, loop, sink or gen:...)";
 		return -EINVAL;
@@ -110,6 +165,9 @@ int nic_add(struct vm *vm, struct pci_root *root, const struct nic_spec *spec,
 	struct net_backend *be;
 	int ret;
 
+	*stage = "device";
+	if (spec->model->own_backend)
+		return -EOPNOTSUPP;
 	*stage = "backend";
 	ret = net_backend_open(spec->backend, vm, &be);
 	if (ret)

@@ -28,6 +28,12 @@ struct nic_model {
 		      const uint8_t mac[6], struct pci_device **out);
 	/* The back-end's link_up changed (optional: the model may poll it). */
 	void (*link_changed)(struct pci_device *dev);
+	/*
+	 * The model is its own back-end (vhost-user: an external process services
+	 * its queues): its spec is "socket=PATH[,server][,queues=N][,mac=MAC]", it has no
+	 * create hook and the caller creates it (vhost-user/frontend/vhost-user-net.h).
+	 */
+	bool own_backend;
 };
 
 /* The models, NULL-name terminated, and lookup by name (NULL when unknown). */
@@ -39,11 +45,16 @@ struct nic_spec {
 	char backend[NET_BE_SPEC_MAX];
 	uint8_t mac[6];
 	bool mac_given;
+	char socket[108];     /* own_backend models: the UNIX socket path */
+	bool server;          /* own_backend models: listen at socket instead of connecting */
+	unsigned queue_pairs; /* own_backend models: queues=N, 0 when not given */
 };
 
 /*
  * Parse "MODEL,backend=SPEC[,mac=MAC]" (mac may also come right after the
- * model; SPEC is the rest and may hold commas, as gen's does). 0, or
+ * model; SPEC is the rest and may hold commas, as gen's does), or for a
+ * model that is its own back-end "MODEL,socket=PATH[,server][,queues=N][,mac=MAC]"
+ * (PATH without commas, shorter than 108 bytes; N queue pairs, 1 to 3). 0, or
  * -ENOENT (unknown model) or -EINVAL (malformed; a MAC that is multicast or
  * zero is malformed too), with *why saying what is wrong.
  */
@@ -61,7 +72,8 @@ struct nic {
 /*
  * Open spec's back-end (hubs scoped to vm) and plug a NIC of spec's model with
  * mac. 0, or the back-end's error (*stage "backend") or the model's (*stage
- * "device"); on error nothing is left open.
+ * "device"); on error nothing is left open. -EOPNOTSUPP for own_backend
+ * models, which the caller creates itself.
  */
 int nic_add(struct vm *vm, struct pci_root *root, const struct nic_spec *spec,
 	    const uint8_t mac[6], struct nic *out, const char **stage) __must_check;

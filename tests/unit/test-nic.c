@@ -1,4 +1,7 @@
-/* `--net MODEL,backend=SPEC[,mac=MAC]`: what parses, what is refused and why. */
+/*
+ * `--net MODEL,backend=SPEC[,mac=MAC]` and `--net vhost-user,socket=PATH[,server][,mac=MAC]`:
+ * what parses, what is refused and why.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +33,34 @@ static void test_good_specs(void **state)
 	assert_memory_equal(s.mac, mac, 6);
 }
 
+static void test_vhost_user_specs(void **state)
+{
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x00, 0xaa, 0xbb, 0x01 };
+	struct nic_spec s;
+	const char *why = NULL;
+
+	assert_int_equal(nic_spec_parse("vhost-user,socket=/run/vu.sock", &s, &why), 0);
+	assert_true(s.model->own_backend);
+	assert_string_equal(s.socket, "/run/vu.sock");
+	assert_false(s.server);
+	assert_false(s.mac_given);
+	assert_int_equal(nic_spec_parse("vhost-user,socket=/run/vu.sock,server,mac=02:00:00:aa:bb:01",
+					&s, &why), 0);
+	assert_true(s.server);
+	assert_memory_equal(s.mac, mac, 6);
+	assert_int_equal(nic_spec_parse("vhost-user,mac=02:00:00:aa:bb:01,socket=a,server", &s, &why),
+			 0);
+	assert_string_equal(s.socket, "a");
+	assert_true(s.server && s.mac_given);
+	assert_int_equal(nic_spec_parse("vhost-user,socket=a,mac=02:00:00:aa:bb:01,server", &s, &why),
+			 0);
+	assert_true(s.server && s.mac_given);
+	assert_int_equal(s.queue_pairs, 0);
+	assert_int_equal(nic_spec_parse("vhost-user,socket=a,queues=3,server", &s, &why), 0);
+	assert_int_equal(s.queue_pairs, 3);
+	assert_true(s.server);
+}
+
 static void test_bad_specs(void **state)
 {
 	static const struct { const char *arg; int err; const char *why; } bad[] = {
@@ -48,6 +79,24 @@ static void test_bad_specs(void **state)
 		{ "e1000,mac= 2:54:00:ab:cd:ef,backend=loop", -EINVAL, "six hex bytes" },
 		{ "virtio,backend=tap:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		  -EINVAL, "too long" },
+		{ "vhost-user", -EINVAL, "socket=PATH is missing" },
+		{ "vhost-user,socket=", -EINVAL, "socket=PATH is missing" },
+		{ "vhost-user,socket=,server", -EINVAL, "socket=PATH is missing" },
+		{ "vhost-user,backend=loop", -EINVAL, "socket=PATH is missing" },
+		{ "vhost-user,socket=a,servers", -EINVAL, "only server, queues=N and mac" },
+		{ "vhost-user,socket=a,backend=loop", -EINVAL, "only server, queues=N and mac" },
+		{ "vhost-user,socket=a,queues=0", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=4", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=12", -EINVAL, "from 1 to 3" },
+		{ "vhost-user,socket=a,queues=2,queues=2", -EINVAL, "once" },
+		{ "vhost-user,socket=a,mac=01:00:00:00:00:01", -EINVAL, "unicast" },
+		{ "vhost-user,socket=a,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02", -EINVAL,
+		  "only server, queues=N and mac" },
+		{ "vhost-user,socket=a,mac=02:00:00:00:00:0", -EINVAL, "six hex bytes" },
+		{ "vhost-user,socket=a,mac=02:00:00:00:00:011,server", -EINVAL, "six hex bytes" },
+		{ "vhost-user,socket=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", -EINVAL, "too long" },
 	};
 	struct nic_spec s;
 
@@ -77,6 +126,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_specs),
+		cmocka_unit_test(test_vhost_user_specs),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_default_macs),
 	};
