@@ -57,7 +57,7 @@ enum bench_workload {
 #define BENCH_SIZE_MIN      60
 #define BENCH_SIZE_MAX      1514
 #define BENCH_COUNT_MAX     100000000u
-#define BENCH_IDLE_MS       2000 /* rx and pingpong give up after this long without a frame */
+#define BENCH_IDLE_MS       2000 /* a workload gives up after this long without progress */
 /* The source MAC of every frame the guest builds is its NIC's; tx and pingpong send to: */
 #define BENCH_TX_DST { 0x02, 0x69, 0x6f, 0x76, 0x00, 0x02 }
 

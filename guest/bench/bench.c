@@ -15,7 +15,8 @@
  *             round trip into a histogram; the frame is verified byte by byte
  *             outside the timed part.
  *
- * rx and pingpong stop after BENCH_IDLE_MS without a frame (timeout=1).
+ * Each stops after BENCH_IDLE_MS without progress (timeout=1): tx when the
+ * ring stays full, rx and pingpong without a frame.
  */
 #ifdef IOVIRT_GUEST
 #include "bench-abi.h"
@@ -88,15 +89,23 @@ static uint64_t tx_run(uint64_t arg)
 {
 	static const uint8_t dst[6] = BENCH_TX_DST;
 	struct bench_job *j = (struct bench_job *)arg;
-	uint64_t t0;
+	uint64_t t0, stall = 0;
 
 	net_frame_build(txframe, j->size, dst, j->nic->mac, 0, 0);
 	t0 = rdtsc();
 	while (j->packets < j->count) {
-		if (nic_send(j->nic, txframe, j->size) == 0)
+		if (nic_send(j->nic, txframe, j->size) == 0) {
 			j->packets++;
-		else
-			nic_poll(j->nic);
+			stall = 0;
+			continue;
+		}
+		nic_poll(j->nic);
+		if (!stall) {
+			stall = rdtsc();
+		} else if (rdtsc() - stall > j->idle_ticks) {
+			j->timeout = 1; /* the ring stopped draining */
+			break;
+		}
 	}
 	j->cycles = rdtsc() - t0;
 	nic_poll(j->nic);
