@@ -284,6 +284,19 @@ void bench_report_table(FILE *out, const struct bench_plan *plan)
 	}
 }
 
+/* Text inside a Markdown table cell: '|' escaped, line breaks as spaces, then " |". */
+static void md_cell(FILE *out, const char *s)
+{
+	fputc(' ', out);
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else
+			fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+	}
+	fputs(" |", out);
+}
+
 void bench_report_markdown(FILE *out, const struct bench_plan *plan,
 			   const struct bench_machine *m)
 {
@@ -299,8 +312,9 @@ void bench_report_markdown(FILE *out, const struct bench_plan *plan,
 	for (unsigned i = 0; i < bench_path_count; i++) {
 		const char *st = path_status(plan, &bench_paths[i], &reason);
 
-		fprintf(out, "| %s | %s | %s | %s |\n", bench_paths[i].name, bench_paths[i].summary,
-			st, reason ? reason : "");
+		fprintf(out, "| %s | %s | %s |", bench_paths[i].name, bench_paths[i].summary, st);
+		md_cell(out, reason);
+		fputc('\n', out);
 	}
 	fprintf(out, "\n## Results\n\nkpps: thousands of frames (tx, rx) or round trips (pingpong) "
 		"per second of guest TSC time; Mbit/s: frame bytes without FCS; p50/p99: round-trip "
@@ -313,15 +327,18 @@ void bench_report_markdown(FILE *out, const struct bench_plan *plan,
 		unsigned all = path_skipped_run(plan, i);
 
 		if (all) {
-			fprintf(out, "| %s | all | - | - | - | - | - | - | - | %s |\n", c->path->name,
-				c->skipped);
+			fprintf(out, "| %s | all | - | - | - | - | - | - | - |", c->path->name);
+			md_cell(out, c->skipped);
+			fputc('\n', out);
 			i += all - 1;
 			continue;
 		}
 		row_fill(&r, c);
-		fprintf(out, "| %s | %s | %u | %s | %s | %s | %s | %s | %s | %s |\n", c->path->name,
+		fprintf(out, "| %s | %s | %u | %s | %s | %s | %s | %s | %s |", c->path->name,
 			bench_workload_name(c->workload), c->size, r.pps, r.mbps, r.p50, r.p99, r.exits,
-			r.cpu, case_note(c));
+			r.cpu);
+		md_cell(out, case_note(c));
+		fputc('\n', out);
 	}
 	fprintf(out, "\nFull samples, exits by reason and the host's frame counts: bench.json.\n");
 }
