@@ -146,6 +146,8 @@ static const char *path_status(const struct bench_plan *plan, const struct bench
 			*reason = c->skipped[0] ? c->skipped : c->n ? c->samples[0].error : NULL;
 		}
 	}
+	if (!strcmp(st, "not planned"))
+		*reason = "not asked for (--paths or --workloads)";
 	return st;
 }
 

@@ -3,11 +3,10 @@
  * for plan->qemu_tcg_check, whose figures are never reported) runs the same
  * image through multiboot with the parameters on its command line, and QEMU's
  * own NIC model on the workload's nearest QEMU back-end: tx on a UDP socket
- * back-end that sends every frame to a socket of this process, where a
- * thread counts them and the kernel counts what overflowed its buffer
- * (SO_RXQ_OVFL); pingpong on a UDP socket back-end that sends to its own
- * address (every frame comes back). rx has no QEMU counterpart of the gen back-end and is
- * not run. The host side samples QEMU's threads' CPU time and, where
+ * back-end whose frames a sink of this process counts, rx on a TCP socket
+ * back-end a generator of this process feeds (both qemu-net.h), pingpong on
+ * a UDP socket back-end that sends to its own address (every frame comes
+ * back). The host side samples QEMU's CPU time (every thread) and, where
  * debugfs shows them, its VM's KVM exit counters at the guest's bench-start
  * and bench-result lines on COM1.
  */
@@ -17,8 +16,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +27,7 @@
 
 #include "bench.h"
 #include "parse.h"
+#include "qemu-net.h"
 
 #define QEMU_ARGS_MAX 40
 #define LINE_BUF      1024
@@ -64,78 +62,6 @@ static int udp_port_free(void)
 		port = -errno;
 	close(fd);
 	return port;
-}
-
-/* The host end of QEMU's transmit: a UDP socket a thread drains and counts. */
-struct udp_sink {
-	int fd, port;
-	pthread_t thread;
-	atomic_bool stop;
-	_Atomic uint64_t frames, dropped;
-};
-
-static void *udp_sink_thread(void *arg)
-{
-	struct udp_sink *u = arg;
-	static char frame[2048];
-	char ctl[CMSG_SPACE(sizeof(uint32_t))];
-
-	while (!atomic_load(&u->stop)) {
-		struct pollfd p = { .fd = u->fd, .events = POLLIN };
-		struct iovec iov = { frame, sizeof(frame) };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl) };
-		struct cmsghdr *c;
-
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		while (recvmsg(u->fd, &m, MSG_DONTWAIT) >= 0) {
-			atomic_fetch_add(&u->frames, 1);
-			for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-					uint32_t n;
-
-					memcpy(&n, CMSG_DATA(c), sizeof(n));
-					atomic_store(&u->dropped, n); /* the socket's running total */
-				}
-			m.msg_controllen = sizeof(ctl);
-		}
-	}
-	return NULL;
-}
-
-/* Open and start the sink on a free port of 127.0.0.1. 0 or -errno. */
-static int udp_sink_start(struct udp_sink *u)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int one = 1, buf = 4 << 20, ret;
-
-	u->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (u->fd < 0)
-		return -errno;
-	setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(u->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) ||
-	    bind(u->fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(u->fd, (struct sockaddr *)&a, &len)) {
-		ret = -errno;
-		close(u->fd);
-		return ret;
-	}
-	u->port = ntohs(a.sin_port);
-	ret = -pthread_create(&u->thread, NULL, udp_sink_thread, u);
-	if (ret)
-		close(u->fd);
-	return ret;
-}
-
-/* Let the last frames arrive, stop the thread and close the socket. */
-static void udp_sink_stop(struct udp_sink *u)
-{
-	usleep(100000);
-	atomic_store(&u->stop, true);
-	pthread_join(u->thread, NULL);
-	close(u->fd);
 }
 
 /* The VM's KVM counters under debugfs (/sys/kernel/debug/kvm/PID-FD/NAME). */
@@ -182,7 +108,7 @@ static void qsnap_take(int pid, struct qsnap *q)
 }
 
 /* QEMU's argument vector into argv (strings in store). 0 or -errno. */
-static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, int sink_port,
+static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, int host_port,
 		     char *store, size_t len, char **argv)
 {
 	char netdev[128], append[128], device[160];
@@ -201,9 +127,9 @@ static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, 
 		if (port < 0)
 			return port;
 		snprintf(netdev, sizeof(netdev), "socket,id=n0,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d",
-			 sink_port, port);
+			 host_port, port);
 	} else {
-		return -EOPNOTSUPP;
+		snprintf(netdev, sizeof(netdev), "socket,id=n0,connect=127.0.0.1:%d", host_port);
 	}
 	snprintf(append, sizeof(append), "workload=%s size=%u count=%u nic=0",
 		 bench_workload_name(c->workload), c->size, plan->count);
@@ -256,6 +182,7 @@ static int qemu_spawn(char **argv, int *fd)
 
 struct qrun {
 	int pid;
+	struct qemu_tcp_gen *gen; /* rx: started at bench-start */
 	struct bench_sample *s;
 	struct qsnap start, end;
 	bool have_start, have_end, done;
@@ -284,6 +211,8 @@ static void qline(struct qrun *q, const char *line)
 		q->s->tsc_khz = rep.tsc_khz;
 		q->have_start = true;
 		qsnap_take(q->pid, &q->start);
+		if (q->gen)
+			atomic_store(&q->gen->go, true);
 	} else if (!rep.start && q->have_start && !q->have_end) {
 		qsnap_take(q->pid, &q->end);
 		q->s->res = rep;
@@ -342,25 +271,30 @@ int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
 {
 	char store[2048], *argv[QEMU_ARGS_MAX];
 	struct qrun q = { .s = s, .done_status = -1 };
-	struct udp_sink sink = { .fd = -1 };
-	int fd, status = 0, ret;
+	struct qemu_udp_sink sink = { .fd = -1 };
+	struct qemu_tcp_gen gen = { .fd = -1 };
+	int fd = -1, status = 0, ret = 0;
 	bool finished;
 
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
 				    .host_drops = -1 };
-	if (c->workload == BENCH_WL_TX) {
-		ret = udp_sink_start(&sink);
-		if (ret)
-			return ret;
-	}
-	ret = qemu_argv(plan, c, sink.port, store, sizeof(store), argv);
+	if (c->workload == BENCH_WL_TX)
+		ret = qemu_udp_sink_start(&sink);
+	else if (c->workload == BENCH_WL_RX)
+		ret = qemu_tcp_gen_start(&gen, c->size, plan->count);
+	if (!ret)
+		ret = qemu_argv(plan, c, sink.fd >= 0 ? sink.port : gen.port, store, sizeof(store),
+				argv);
 	if (!ret) {
+		q.gen = gen.fd >= 0 ? &gen : NULL;
 		q.pid = qemu_spawn(argv, &fd);
 		ret = q.pid < 0 ? q.pid : 0;
 	}
 	if (ret) {
 		if (sink.fd >= 0)
-			udp_sink_stop(&sink);
+			qemu_udp_sink_stop(&sink);
+		if (gen.fd >= 0)
+			qemu_tcp_gen_stop(&gen);
 		return ret;
 	}
 	finished = qread(&q, fd, now_s() + plan->timeout_s);
@@ -369,11 +303,17 @@ int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
 		kill(q.pid, SIGKILL);
 	while (waitpid(q.pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (sink.fd >= 0) {
-		udp_sink_stop(&sink);
+	if (sink.fd >= 0) {  /* the guest sent, the sink counted, its socket dropped */
+		qemu_udp_sink_stop(&sink);
 		s->host_sent = (int64_t)s->res.packets;
 		s->host_counted = (int64_t)atomic_load(&sink.frames);
 		s->host_drops = (int64_t)atomic_load(&sink.dropped);
+	}
+	if (gen.fd >= 0) {   /* the generator sent, the guest counted, the guest saw gaps */
+		qemu_tcp_gen_stop(&gen);
+		s->host_sent = (int64_t)atomic_load(&gen.sent);
+		s->host_counted = (int64_t)s->res.packets;
+		s->host_drops = (int64_t)s->res.drops;
 	}
 	if (!finished) {
 		snprintf(s->error, sizeof(s->error), "QEMU did not finish in %u s", plan->timeout_s);

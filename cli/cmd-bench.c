@@ -244,9 +244,6 @@ static int plan_build(struct bench_plan *plan, const struct bench_opts *o)
 				c->withheld = path->vmm == BENCH_VMM_QEMU && o->tcg;
 				if (cannot)
 					snprintf(c->skipped, sizeof(c->skipped), "%s", why);
-				else if (path->vmm == BENCH_VMM_QEMU && c->workload == BENCH_WL_RX)
-					snprintf(c->skipped, sizeof(c->skipped), "QEMU has no back-end "
-						 "that generates frames like iovirt's gen: not measured");
 				plan->ncases++;
 			}
 		}
@@ -319,8 +316,7 @@ static void skipped_print(const struct bench_plan *plan, const struct bench_opts
 		const char *why = path->later;
 
 		for (unsigned i = 0; i < plan->ncases && !why; i++)
-			if (plan->cases[i].path == path && plan->cases[i].skipped[0] &&
-			    (path->vmm != BENCH_VMM_QEMU || plan->cases[i].workload != BENCH_WL_RX))
+			if (plan->cases[i].path == path && plan->cases[i].skipped[0])
 				why = plan->cases[i].skipped;
 		if (why)
 			fprintf(stderr, "iovirt bench: skipped %s: %s\n", path->name, why);

@@ -5,11 +5,12 @@
  *   tx        send count frames of size bytes to BENCH_TX_DST as fast as the
  *             TX ring takes them (one prebuilt test frame, sent again and
  *             again; the driver copies it into its ring). Timed from the first
- *             send to the last one accepted.
+ *             send until the device has finished the last frame.
  *   rx        receive count generated test frames (the host's gen back-end:
  *             flow 0, sequences from 0, any destination) and verify each byte;
- *             a sequence gap counts as drops. Timed from the start of the
- *             wait to the last frame.
+ *             a sequence gap counts as drops. Timed from the first frame to
+ *             the last (the host may start sending only when it sees
+ *             bench-start).
  *   pingpong  count round trips: one frame to the NIC's own MAC, wait for it
  *             to come back (loop back-end), check its sequence; TSC ticks per
  *             round trip into a histogram; the frame is verified byte by byte
@@ -107,8 +108,11 @@ static uint64_t tx_run(uint64_t arg)
 			break;
 		}
 	}
+	/* until the device has finished them all: nothing left in flight when the VM ends */
+	for (stall = rdtsc(); nic_tx_pending(j->nic) && !j->timeout; )
+		if (rdtsc() - stall > j->idle_ticks)
+			j->timeout = 1;
 	j->cycles = rdtsc() - t0;
-	nic_poll(j->nic);
 	j->bytes = j->packets * j->size;
 	return 0;
 }
@@ -133,7 +137,7 @@ static void rx_frame(struct bench_job *j, int len, uint32_t *expect)
 static uint64_t rx_run(uint64_t arg)
 {
 	struct bench_job *j = (struct bench_job *)arg;
-	uint64_t t0 = rdtsc(), last = t0;
+	uint64_t t0 = 0, last = rdtsc();
 	uint32_t expect = 0;
 	int len;
 
@@ -147,9 +151,11 @@ static uint64_t rx_run(uint64_t arg)
 			continue;
 		}
 		last = rdtsc();
+		if (!t0)
+			t0 = last;
 		rx_frame(j, len, &expect);
 	}
-	j->cycles = last - t0;
+	j->cycles = t0 ? last - t0 : 0;
 	return 0;
 }
 

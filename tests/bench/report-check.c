@@ -312,7 +312,7 @@ static int paths_check(const struct jv *paths, char *why, size_t len)
 			return fail(why, len, "a path lacks name or status");
 		if (status_is(st, "ran") || status_is(st, "checked"))
 			continue;
-		if (!status_is(st, "skipped") || !r || !r->str[0])
+		if ((!status_is(st, "skipped") && !status_is(st, "not planned")) || !r || !r->str[0])
 			return fail(why, len, "path %s: %s without a reason (%s)", n->str, st->str,
 				    r ? r->str : "none");
 	}
