@@ -327,9 +327,14 @@ static int bench_go(struct bench_plan *plan, struct bench_opts *o)
 {
 	char dirbuf[64], image[4200];
 	struct bench_machine m;
+	struct stat st;
 	unsigned failed;
 	int ret;
 
+	if (o->image && stat(o->image, &st))
+		return cli_fail(&cli_cmd_bench, "--image %s: %s", o->image, strerror(errno));
+	if (o->image && !S_ISREG(st.st_mode))
+		return cli_fail(&cli_cmd_bench, "--image %s: not a regular file", o->image);
 	ret = out_dir_make(o, dirbuf, sizeof(dirbuf));
 	if (ret >= 0)
 		return ret;
