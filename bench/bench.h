@@ -164,9 +164,13 @@ void bench_machine_probe(struct bench_machine *m, const char *qemu);
 /* Write the guest image built into this binary to path (created or truncated). 0 or -errno. */
 int bench_image_write(const char *path) __must_check;
 
-/* Reports of a finished plan: JSON ("schema": BENCH_SCHEMA), Markdown, the text table. */
+/*
+ * Reports of a finished plan: JSON ("schema": BENCH_SCHEMA), Markdown, an SVG
+ * chart (one group per workload and size, a bar per path), the text table.
+ */
 void bench_report_json(FILE *out, const struct bench_plan *plan, const struct bench_machine *m);
 void bench_report_markdown(FILE *out, const struct bench_plan *plan, const struct bench_machine *m);
+void bench_report_svg(FILE *out, const struct bench_plan *plan, const struct bench_machine *m);
 void bench_report_table(FILE *out, const struct bench_plan *plan);
 
 #endif

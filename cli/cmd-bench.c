@@ -24,9 +24,9 @@ static const char usage[] =
 	"supports: iovirt's e1000 and in-VMM virtio-net, and the same guest image under\n"
 	"QEMU (-accel kvm) with QEMU's e1000 and virtio-net-pci. Paths that cannot run\n"
 	"here are listed with the reason. A progress line goes to standard error, a\n"
-	"table to standard output, and bench.json (schema 1), report.md and the guest\n"
-	"image that ran (bench-guest.elf) to the output directory. Method and metrics:\n"
-	"docs/bench.md.\n"
+	"table to standard output, and bench.json (schema 1), report.md, chart.svg and\n"
+	"the guest image that ran (bench-guest.elf) to the output directory. Method and\n"
+	"metrics: docs/bench.md.\n"
 	"\n"
 	"Options:\n"
 	"  --quick             64-byte frames only, " "1000 frames per run, one run per case\n"
@@ -361,9 +361,11 @@ static int bench_go(struct bench_plan *plan, struct bench_opts *o)
 	ret = report_write(o->out, "bench.json", plan, &m, bench_report_json);
 	if (ret < 0)
 		ret = report_write(o->out, "report.md", plan, &m, bench_report_markdown);
+	if (ret < 0)
+		ret = report_write(o->out, "chart.svg", plan, &m, bench_report_svg);
 	if (ret >= 0)
 		return ret;
-	fprintf(stderr, "iovirt bench: reports in %s/ (bench.json, report.md)\n", o->out);
+	fprintf(stderr, "iovirt bench: reports in %s/ (bench.json, report.md, chart.svg)\n", o->out);
 	if (failed)
 		return cli_fail(&cli_cmd_bench, "%u run(s) failed (see the notes)", failed);
 	return CLI_EXIT_OK;

@@ -54,8 +54,9 @@ done
 grep -q "skipped iovirt-e1000: .*/dev/kvm" "$tmp/err" || fail "the reason does not name /dev/kvm"
 grep -q "^iovirt-e1000 .*/dev/kvm" "$tmp/table" || fail "the table lacks iovirt-e1000's reason"
 dir=$(ls -d "$tmp"/iovirt-bench-* 2>/dev/null | head -1)
-[ -n "$dir" ] && [ -s "$dir/bench.json" ] && [ -s "$dir/report.md" ] && [ -s "$dir/bench-guest.elf" ] ||
-	fail "no report directory with bench.json, report.md and bench-guest.elf in $tmp"
+[ -n "$dir" ] && [ -s "$dir/bench.json" ] && [ -s "$dir/report.md" ] && [ -s "$dir/chart.svg" ] &&
+	[ -s "$dir/bench-guest.elf" ] ||
+	fail "no report directory with bench.json, report.md, chart.svg and bench-guest.elf in $tmp"
 python3 - "$dir/bench.json" <<'PY' || fail "bench.json"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -308,6 +308,24 @@ static void test_report_text(void **state)
 	free(p);
 }
 
+static void test_report_svg(void **state)
+{
+	struct bench_plan *p = plan_make();
+	size_t len, rects = 0;
+	char *svg = render(p, &len, bench_report_svg), *c;
+
+	assert_true(!strncmp(svg, "<svg ", 5));
+	assert_non_null(strstr(svg, "</svg>\n"));
+	for (c = svg; (c = strstr(c, "<rect x=")); c++)
+		rects++;
+	assert_int_equal(rects, 2);                     /* the two cases with figures */
+	assert_non_null(strstr(svg, "no | generator &quot;here&quot;"));
+	assert_non_null(strstr(svg, "figures withheld (TCG)"));
+	assert_null(strstr(svg, "\x01"));
+	free(svg);
+	free(p);
+}
+
 /* Every prefix of a good report, and random bytes: refused, never a crash. */
 static void test_report_hostile(void **state)
 {
@@ -349,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_report_text),
+		cmocka_unit_test(test_report_svg),
 		cmocka_unit_test(test_report_hostile),
 	};
 

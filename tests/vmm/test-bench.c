@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	char *tcg_args[] = { "--qemu-tcg-check", "--paths", paths_opt, "--workloads", wl_opt,
 			     "--sizes", "64,1500", "--count", "300" };
 	bool tcg = argc >= 5 && !strcmp(argv[2], "--qemu-tcg");
-	static const char *const files[] = { "bench.json", "report.md", "bench-guest.elf" };
+	static const char *const files[] = { "bench.json", "report.md", "chart.svg", "bench-guest.elf" };
 	char dir[] = "/tmp/iovirt-test-bench-XXXXXX", path[128], why[256], status[32];
 	unsigned ran;
 	size_t len;
