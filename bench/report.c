@@ -236,17 +236,29 @@ static void row_fill(struct row *r, const struct bench_case *c)
 	fig(r->cpu, sizeof(r->cpu), c, BENCH_M_CPU_S_PER_MPKT, 1, "%.3g");
 }
 
-/* What a case that has no figures says instead. */
-static const char *case_note(const struct bench_case *c)
+/*
+ * What a case says beside its figures: why it has none, or the frames lost
+ * in its runs, into buf.
+ */
+static const char *case_note(const struct bench_case *c, char *buf, size_t len)
 {
+	uint64_t drops = 0, frames = 0;
+
 	if (c->skipped[0])
 		return c->skipped;
-	if (c->withheld)
-		return case_good(c) ? "counts checked under TCG; figures withheld" :
-			c->n ? c->samples[0].error : "";
+	if (c->withheld && case_good(c))
+		return "counts checked under TCG; figures withheld";
 	if (!case_good(c))
 		return c->n ? c->samples[0].error : "";
-	return "";
+	for (unsigned i = 0; i < c->n; i++) {
+		drops += c->samples[i].res.drops;
+		frames += c->samples[i].res.packets + c->samples[i].res.drops;
+	}
+	if (!drops)
+		return "";
+	snprintf(buf, len, "%llu of %llu frames lost (%.2f%%)", (unsigned long long)drops,
+		 (unsigned long long)frames, frames ? 100.0 * drops / frames : 0);
+	return buf;
 }
 
 /*
@@ -266,6 +278,7 @@ static unsigned path_skipped_run(const struct bench_plan *plan, unsigned i)
 
 void bench_report_table(FILE *out, const struct bench_plan *plan)
 {
+	char note[96];
 	struct row r;
 
 	fprintf(out, "%-18s %-9s %5s %-24s %-24s %-11s %-11s %-10s %-10s %s\n", "path", "workload",
@@ -282,7 +295,7 @@ void bench_report_table(FILE *out, const struct bench_plan *plan)
 		row_fill(&r, c);
 		fprintf(out, "%-18s %-9s %5u %-24s %-24s %-11s %-11s %-10s %-10s %s\n",
 			c->path->name, bench_workload_name(c->workload), c->size, r.pps, r.mbps, r.p50,
-			r.p99, r.exits, r.cpu, case_note(c));
+			r.p99, r.exits, r.cpu, case_note(c, note, sizeof(note)));
 	}
 }
 
@@ -303,6 +316,7 @@ void bench_report_markdown(FILE *out, const struct bench_plan *plan,
 			   const struct bench_machine *m)
 {
 	const char *reason;
+	char note[96];
 	struct row r;
 
 	fprintf(out, "# iovirt bench, %s\n\n", m->date);
@@ -339,7 +353,7 @@ void bench_report_markdown(FILE *out, const struct bench_plan *plan,
 		fprintf(out, "| %s | %s | %u | %s | %s | %s | %s | %s | %s |", c->path->name,
 			bench_workload_name(c->workload), c->size, r.pps, r.mbps, r.p50, r.p99, r.exits,
 			r.cpu);
-		md_cell(out, case_note(c));
+		md_cell(out, case_note(c, note, sizeof(note)));
 		fputc('\n', out);
 	}
 	fprintf(out, "\nFull samples, exits by reason and the host's frame counts: bench.json.\n");

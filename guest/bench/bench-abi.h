@@ -25,11 +25,14 @@
  * it (the host samples its counters at both). packets: frames the guest sent
  * (tx), received and verified (rx), or round trips completed (pingpong);
  * bytes: their frame bytes (one direction); cycles: TSC ticks of the timed
- * section; drops: frames the guest knows are lost (rx: sequence gaps;
- * pingpong: round trips that timed out; tx: 0, the host counts its own);
+ * section; drops: frames the guest knows are lost (rx: sequence gaps, and the
+ * frames still missing when the stream stopped; pingpong: round trips that
+ * timed out; tx: 0, the host counts its own);
  * errors: frames that failed verification; p50/p99/min/max: round-trip TSC
  * ticks (pingpong; 0 otherwise), p50 and p99 from a histogram with 1/32
- * resolution (the lower bound of the bucket). Then the usual `done` line.
+ * resolution (the lower bound of the bucket); ok: packets + drops = count, no
+ * errors, and no timeout (rx: a timeout after the first frame is the end of
+ * the stream, its missing tail counted in drops). Then the usual `done` line.
  */
 #ifndef IOVIRT_BENCH_ABI_H
 #define IOVIRT_BENCH_ABI_H

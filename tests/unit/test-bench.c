@@ -296,6 +296,11 @@ static void test_report_text(void **state)
 
 	assert_non_null(strstr(md, "| iovirt-virtio | tx | 64 | 500.0 (250.0-1000.0) |"));
 	assert_non_null(strstr(md, "| vfio |"));
+	free(md);
+	p->cases[1].samples[0].res.packets = 990;
+	p->cases[1].samples[0].res.drops = 10;
+	md = render(p, &len, bench_report_markdown);
+	assert_non_null(strstr(md, "| 10 of 1000 frames lost (1.00%) |"));
 	/* every table row has the same number of cells: a '|' in a reason is escaped */
 	for (line = strstr(md, "| path | workload"); line && *line == '|'; line = strchr(line, '\n') + 1) {
 		unsigned bars = 0;
