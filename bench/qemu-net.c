@@ -35,7 +35,7 @@ static int loopback_bind(int type, int *port)
 static void *udp_sink_thread(void *arg)
 {
 	struct qemu_udp_sink *u = arg;
-	static char frame[2048];
+	char frame[2048];
 	char ctl[CMSG_SPACE(sizeof(uint32_t))];
 
 	while (!atomic_load(&u->stop)) {
@@ -120,7 +120,7 @@ static void *tcp_gen_thread(void *arg)
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t src[6] = NET_GEN_SRC_MAC;
 	struct qemu_tcp_gen *g = arg;
-	static uint8_t buf[4 + BENCH_SIZE_MAX];
+	uint8_t buf[4 + BENCH_SIZE_MAX];
 	int c = -1;
 
 	while (c < 0 && !atomic_load(&g->stop)) {

@@ -266,72 +266,70 @@ static void qsample_fill(struct qrun *q)
 			UINT64_MAX : q->end.exits[i] - q->start.exits[i];
 }
 
-int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
-		   struct bench_sample *s)
-{
-	char store[2048], *argv[QEMU_ARGS_MAX];
-	struct qrun q = { .s = s, .done_status = -1 };
-	struct qemu_udp_sink sink = { .fd = -1 };
-	struct qemu_tcp_gen gen = { .fd = -1 };
-	int fd = -1, status = 0, ret = 0;
-	bool finished;
+/* The host ends of the case's back-end, and their counts once QEMU is gone. */
+struct qhost {
+	struct qemu_udp_sink sink;
+	struct qemu_tcp_gen gen;
+};
 
-	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
-				    .host_drops = -1 };
+/* Start the host end the workload needs; its port (0: none) or -errno. */
+static int qhost_start(struct qhost *h, const struct bench_plan *plan, const struct bench_case *c)
+{
+	int ret = 0;
+
+	*h = (struct qhost){ .sink.fd = -1, .gen.fd = -1 };
 	if (c->workload == BENCH_WL_TX)
-		ret = qemu_udp_sink_start(&sink);
+		ret = qemu_udp_sink_start(&h->sink);
 	else if (c->workload == BENCH_WL_RX)
-		ret = qemu_tcp_gen_start(&gen, c->size, plan->count);
-	if (!ret)
-		ret = qemu_argv(plan, c, sink.fd >= 0 ? sink.port : gen.port, store, sizeof(store),
-				argv);
-	if (!ret) {
-		q.gen = gen.fd >= 0 ? &gen : NULL;
-		q.pid = qemu_spawn(argv, &fd);
-		ret = q.pid < 0 ? q.pid : 0;
-	}
-	if (ret) {
-		if (sink.fd >= 0)
-			qemu_udp_sink_stop(&sink);
-		if (gen.fd >= 0)
-			qemu_tcp_gen_stop(&gen);
+		ret = qemu_tcp_gen_start(&h->gen, c->size, plan->count);
+	if (ret)
 		return ret;
+	return h->sink.fd >= 0 ? h->sink.port : h->gen.fd >= 0 ? h->gen.port : 0;
+}
+
+/* Stop the host end; with s, fill in the host's counts of the frames. */
+static void qhost_stop(struct qhost *h, struct bench_sample *s)
+{
+	if (h->sink.fd >= 0) {  /* the guest sent, the sink counted, its socket dropped */
+		qemu_udp_sink_stop(&h->sink);
+		if (s) {
+			s->host_sent = (int64_t)s->res.packets;
+			s->host_counted = (int64_t)atomic_load(&h->sink.frames);
+			s->host_drops = (int64_t)atomic_load(&h->sink.dropped);
+		}
 	}
-	finished = qread(&q, fd, now_s() + plan->timeout_s);
-	close(fd);
-	if (!finished)
-		kill(q.pid, SIGKILL);
-	while (waitpid(q.pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (sink.fd >= 0) {  /* the guest sent, the sink counted, its socket dropped */
-		qemu_udp_sink_stop(&sink);
-		s->host_sent = (int64_t)s->res.packets;
-		s->host_counted = (int64_t)atomic_load(&sink.frames);
-		s->host_drops = (int64_t)atomic_load(&sink.dropped);
+	if (h->gen.fd >= 0) {   /* the generator sent, the guest counted, the guest saw gaps */
+		qemu_tcp_gen_stop(&h->gen);
+		if (s) {
+			s->host_sent = (int64_t)atomic_load(&h->gen.sent);
+			s->host_counted = (int64_t)s->res.packets;
+			s->host_drops = (int64_t)s->res.drops;
+		}
 	}
-	if (gen.fd >= 0) {   /* the generator sent, the guest counted, the guest saw gaps */
-		qemu_tcp_gen_stop(&gen);
-		s->host_sent = (int64_t)atomic_load(&gen.sent);
-		s->host_counted = (int64_t)s->res.packets;
-		s->host_drops = (int64_t)s->res.drops;
-	}
+}
+
+/* s->ok and s->error from how the run ended (status: waitpid's). */
+static void qverdict(struct qrun *q, const struct bench_plan *plan, bool finished, int status)
+{
+	struct bench_sample *s = q->s;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+
 	if (!finished) {
 		snprintf(s->error, sizeof(s->error), "QEMU did not finish in %u s", plan->timeout_s);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !q.have_start) {
+	} else if (code == 127 && !q->have_start) {
 		snprintf(s->error, sizeof(s->error), "cannot run %s", plan->qemu);
-	} else if (!q.have_end) {
+	} else if (!q->have_end) {
 		if (!s->error[0])
 			snprintf(s->error, sizeof(s->error), "no result from the guest under QEMU "
-				 "(exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+				 "(exit status %d)", code);
 	} else {
-		qsample_fill(&q);
-		s->ok = s->res.ok && q.done && q.done_status == 0 && WIFEXITED(status) &&
-			WEXITSTATUS(status) == 1 && !s->error[0];
+		qsample_fill(q);
+		/* isa-debug-exit of status 0 ends QEMU with (0 << 1) | 1 */
+		s->ok = s->res.ok && q->done && q->done_status == 0 && code == 1 && !s->error[0];
 		if (!s->ok && !s->error[0])
 			snprintf(s->error, sizeof(s->error), "guest reported a failure (timeout %d, "
 				 "errors %llu, exit status %d)", s->res.timeout,
-				 (unsigned long long)s->res.errors,
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+				 (unsigned long long)s->res.errors, code);
 		if (s->ok && s->host_sent >= 0 && s->host_counted != s->host_sent - s->host_drops) {
 			s->ok = false;
 			snprintf(s->error, sizeof(s->error), "counted %lld frames, sent %lld minus "
@@ -339,5 +337,37 @@ int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
 				 (long long)s->host_drops);
 		}
 	}
+}
+
+int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
+		   struct bench_sample *s)
+{
+	char store[2048], *argv[QEMU_ARGS_MAX];
+	struct qrun q = { .s = s, .done_status = -1 };
+	struct qhost h;
+	int fd = -1, status = 0, port;
+	bool finished;
+
+	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
+				    .host_drops = -1 };
+	port = qhost_start(&h, plan, c);
+	if (port < 0)
+		return port;
+	q.gen = h.gen.fd >= 0 ? &h.gen : NULL;
+	q.pid = qemu_argv(plan, c, port, store, sizeof(store), argv);
+	if (!q.pid)
+		q.pid = qemu_spawn(argv, &fd);
+	if (q.pid < 0) {
+		qhost_stop(&h, NULL);
+		return q.pid;
+	}
+	finished = qread(&q, fd, now_s() + plan->timeout_s);
+	close(fd);
+	if (!finished)
+		kill(q.pid, SIGKILL);
+	while (waitpid(q.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	qhost_stop(&h, s);
+	qverdict(&q, plan, finished, status);
 	return 0;
 }
