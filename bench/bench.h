@@ -129,9 +129,9 @@ int bench_backend_spec(unsigned workload, unsigned size, unsigned count, char *b
  * timeout. Fills *s (s->ok false and s->error set when the run failed or
  * the counts disagree); returns 0, or -errno when it could not run at all.
  */
-int bench_run_iovirt(const struct bench_plan *plan, const struct bench_case *c,
+int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 		     struct bench_sample *s);
-int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
+int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
 		   struct bench_sample *s);
 
 /* A case's figures over its good samples: median, min and max. */

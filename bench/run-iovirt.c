@@ -212,7 +212,7 @@ static int vm_setup(struct run *r, struct vm *vm, struct nic *nic)
 	return ret;
 }
 
-int bench_run_iovirt(const struct bench_plan *plan, const struct bench_case *c,
+int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 		     struct bench_sample *s)
 {
 	struct run r = { .plan = plan, .c = c, .s = s };

@@ -339,7 +339,7 @@ static void qverdict(struct qrun *q, const struct bench_plan *plan, bool finishe
 	}
 }
 
-int bench_run_qemu(const struct bench_plan *plan, const struct bench_case *c,
+int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
 		   struct bench_sample *s)
 {
 	char store[2048], *argv[QEMU_ARGS_MAX];

@@ -275,8 +275,8 @@ static unsigned plan_run(struct bench_plan *plan)
 			int ret;
 
 			progress(i, plan->ncases, c, r, plan->repeats);
-			ret = c->path->vmm == BENCH_VMM_IOVIRT ? bench_run_iovirt(plan, c, s) :
-				bench_run_qemu(plan, c, s);
+			ret = c->path->vmm == BENCH_VMM_IOVIRT ? bench_iovirt_run(plan, c, s) :
+				bench_qemu_run(plan, c, s);
 			if (ret && !s->error[0])
 				snprintf(s->error, sizeof(s->error), "cannot run: %s", strerror(-ret));
 			failed += !s->ok;
