@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -129,6 +130,15 @@ void json_int(struct json_writer *w, long long v)
 {
 	before_value(w);
 	fprintf(w->out, "%lld", v);
+}
+
+void json_double(struct json_writer *w, double v)
+{
+	before_value(w);
+	if (isfinite(v))
+		fprintf(w->out, "%.6g", v);
+	else
+		fputs("null", w->out);
 }
 
 void json_bool(struct json_writer *w, bool v)

@@ -30,6 +30,7 @@ void json_end_array(struct json_writer *w);
 void json_key(struct json_writer *w, const char *key);
 void json_string(struct json_writer *w, const char *s);   /* NULL writes null */
 void json_int(struct json_writer *w, long long v);
+void json_double(struct json_writer *w, double v);        /* %.6g; NaN and infinities as null */
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 

@@ -14,6 +14,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_groups,
 	&cli_cmd_run,
 	&cli_cmd_switch,
+	&cli_cmd_bench,
 };
 
 static const char top_usage[] =

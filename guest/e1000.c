@@ -107,6 +107,14 @@ static void e1000_poll(struct nic *n)
 		d->tx_clean = (d->tx_clean + 1) % E1000_RING;
 }
 
+static unsigned e1000_tx_pending(struct nic *n)
+{
+	struct e1000_dev *d = n->priv;
+
+	e1000_poll(n);
+	return (d->tx_tail + E1000_RING - d->tx_clean) % E1000_RING;
+}
+
 static int e1000_send(struct nic *n, const void *frame, uint32_t len)
 {
 	struct e1000_dev *d = n->priv;
@@ -193,6 +201,7 @@ static const struct nic_ops e1000_ops = {
 	.send = e1000_send,
 	.recv = e1000_recv,
 	.poll = e1000_poll,
+	.tx_pending = e1000_tx_pending,
 	.link_up = e1000_link_up,
 	.irq_enable = e1000_irq_enable,
 };

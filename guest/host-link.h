@@ -59,6 +59,13 @@
 extern volatile uint32_t guest_link_foreign;
 
 /*
+ * Under multiboot: the physical address of the loader's multiboot
+ * information (flags at +0; bit 2 set: the command line's address at +16,
+ * a NUL-terminated string below 4 GiB); 0 under iovirt.
+ */
+extern volatile uint32_t guest_mb_info;
+
+/*
  * COM1 side of the ucalls (host-link.c): print buf (UCALL_PRINT) or the line
  * for cmd; DONE and ASSERT end the run and do not return. Returns 0.
  */

@@ -7,7 +7,8 @@
  * The loader enters guest_mb_entry32 in 32-bit protected mode, paging off.
  * The entry zeroes .bss, identity-maps the low 4 GiB with 2 MiB user pages,
  * enters long mode, marks the host link as foreign (guest_link_foreign = 1)
- * and jumps to _start as CPU 0 of 1.
+ * and jumps to _start as CPU 0 of 1. The loader's multiboot information
+ * pointer (ebx) is kept in guest_mb_info (host-link.h).
  */
 #define MB_MAGIC      0x1badb002
 #define MB_FLAGS      0x00010000	/* address fields valid */
@@ -38,6 +39,7 @@ guest_mb_entry32:
 	sub %edi, %ecx
 	xor %eax, %eax
 	rep stosb
+	mov %ebx, guest_mb_info
 
 	/* PML4[0] -> PDPT; PDPT[0..3] -> 4 PDs; 2048 PD entries of 2 MiB. */
 	movl $(mb_pdpt + 7), mb_pml4
@@ -94,6 +96,11 @@ mb_gdt:
 mb_gdt_ptr:
 	.word mb_gdt_ptr - mb_gdt - 1
 	.long mb_gdt
+
+	.section .data
+	.align 4
+	.globl guest_mb_info
+guest_mb_info:	.long 0
 
 	.section .bss
 	.align 4096

@@ -6,7 +6,7 @@
  * MSI-X per queue). Frames carry no FCS in either direction.
  *
  * Probing, interrupt set-up and moderation are ring 0 only; send, recv,
- * poll and link_up also work at ring 3 (IOPL 3). One CPU drives a NIC.
+ * poll, tx_pending and link_up also work at ring 3 (IOPL 3). One CPU drives a NIC.
  */
 #ifndef GUEST_NIC_H
 #define GUEST_NIC_H
@@ -28,6 +28,8 @@ struct nic_ops {
 	int (*recv)(struct nic *n, void *buf, uint32_t size);
 	/* Reclaim finished TX slots. */
 	void (*poll)(struct nic *n);
+	/* Reclaim, then the number of frames queued that the device has not finished. */
+	unsigned (*tx_pending)(struct nic *n);
 	/* 1 when the link is up. */
 	int (*link_up)(struct nic *n);
 	/* Let the NIC interrupt (1) or not (0); ring 0. */
@@ -93,6 +95,7 @@ int nic_pci_enable(uint16_t bdf);
 static inline int nic_send(struct nic *n, const void *f, uint32_t len) { return n->ops->send(n, f, len); }
 static inline int nic_recv(struct nic *n, void *b, uint32_t size) { return n->ops->recv(n, b, size); }
 static inline void nic_poll(struct nic *n) { n->ops->poll(n); }
+static inline unsigned nic_tx_pending(struct nic *n) { return n->ops->tx_pending(n); }
 static inline int nic_link_up(struct nic *n) { return n->ops->link_up(n); }
 static inline void nic_irq_enable(struct nic *n, int on) { n->ops->irq_enable(n, on); }
 

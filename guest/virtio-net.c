@@ -164,6 +164,14 @@ static void vnet_poll(struct nic *n)
 	virtq_irq_want(&q->q, 1);
 }
 
+static unsigned vnet_tx_pending(struct nic *n)
+{
+	struct vnet_dev *d = n->priv;
+
+	vnet_poll(n);
+	return d->tx.q.size - d->tx.nfree;
+}
+
 static int vnet_send(struct nic *n, const void *frame, uint32_t len)
 {
 	struct vnet_dev *d = n->priv;
@@ -255,6 +263,7 @@ static const struct nic_ops vnet_ops = {
 	.send = vnet_send,
 	.recv = vnet_recv,
 	.poll = vnet_poll,
+	.tx_pending = vnet_tx_pending,
 	.link_up = vnet_link_up,
 	.irq_enable = vnet_irq_enable,
 };

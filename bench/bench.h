@@ -1,0 +1,176 @@
+/*
+ * The benchmark harness: runs the guest image of guest/bench/ (workloads and
+ * report lines: guest/bench/bench-abi.h) on each I/O path, collects what the
+ * guest measured and what the host counted, and writes the reports. The
+ * command line (cli/cmd-bench.c) picks what to run and prints; nothing here
+ * prints for the user or exits.
+ *
+ * A path is one NIC model in one VMM: iovirt's own (a VM made through the vmm
+ * API in this process) or QEMU's (qemu-system-x86_64 -accel kvm, a child
+ * process, same image through multiboot). A case is a path, a workload and a
+ * frame size, run `repeats` times; each run is a sample.
+ */
+#ifndef IOVIRT_BENCH_H
+#define IOVIRT_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench-abi.h"
+#include "compiler.h"
+
+#define BENCH_SCHEMA       1
+#define BENCH_MAX_CASES    128
+#define BENCH_MAX_REPEATS  15
+#define BENCH_REASON_MAX   160
+#define BENCH_EXIT_REASONS 8
+
+/* The KVM exit counters kept per sample (vCPU statistics by these names). */
+extern const char *const bench_exit_names[BENCH_EXIT_REASONS];
+
+enum bench_vmm { BENCH_VMM_IOVIRT, BENCH_VMM_QEMU, BENCH_VMM_LATER };
+
+struct bench_path {
+	const char *name;    /* "iovirt-e1000", ... */
+	enum bench_vmm vmm;
+	const char *model;   /* iovirt: nic_models name; QEMU: -device string */
+	const char *summary;
+	const char *later;   /* BENCH_VMM_LATER: why it does not run yet */
+};
+
+/* Every path, known ones first; bench_path_find by name (NULL: none). */
+extern const struct bench_path bench_paths[];
+extern const unsigned bench_path_count;
+const struct bench_path *bench_path_find(const char *name);
+
+/* One line the guest reported (bench-abi.h), parsed. */
+struct bench_guest_report {
+	bool start;          /* bench-start (else bench-result) */
+	unsigned workload, size, nic, count;
+	uint64_t tsc_khz;
+	uint64_t packets, bytes, cycles, drops, errors, p50, p99, min, max;
+	bool timeout, ok;
+};
+
+/*
+ * Parse a guest line (prefix "IOVIRT-GUEST: " included, trailing "\r\n"
+ * allowed). 0 for a bench-start or bench-result line with every key present
+ * and in range, -ENOENT for another line, -EINVAL for a malformed one (a
+ * hostile guest: any byte string is safe).
+ */
+int bench_guest_line_parse(const char *line, struct bench_guest_report *out) __must_check;
+
+/*
+ * CPU time of every thread of process pid (0: this one), threads that ended
+ * included, in nanoseconds: the process's CPU clock (clock_getcpuclockid),
+ * else /proc/PID/task/ * /schedstat or stat plus the ended threads' share of
+ * /proc/PID/stat. 0 or -errno.
+ */
+int bench_cpu_ns(int pid, uint64_t *ns) __must_check;
+
+/*
+ * utime + stime (clock ticks) from one /proc/.../stat line of len bytes (the
+ * command name may hold spaces and parentheses). 0 or -EINVAL.
+ */
+int bench_stat_line_ticks(const char *line, size_t len, uint64_t *ticks) __must_check;
+
+/* One run of a case. */
+struct bench_sample {
+	bool ok;                 /* ran to the end, guest and host counts agree */
+	char error[BENCH_REASON_MAX];
+	struct bench_guest_report res; /* the guest's bench-result */
+	uint64_t tsc_khz;
+	double guest_s;          /* res.cycles / tsc rate */
+	double wall_s;           /* host clock over the same section */
+	double cpu_s;            /* host CPU time of every thread over it; < 0: unknown */
+	bool exits_known;
+	uint64_t exits[BENCH_EXIT_REASONS];
+	/* The host side's count of the same frames (-1: not counted) */
+	int64_t host_sent, host_counted, host_drops;
+};
+
+struct bench_case {
+	const struct bench_path *path;
+	unsigned workload, size;
+	char skipped[BENCH_REASON_MAX]; /* non-empty: did not run, and why */
+	bool withheld;                  /* ran for correctness only (QEMU under TCG): no figures */
+	unsigned n;
+	struct bench_sample samples[BENCH_MAX_REPEATS];
+};
+
+/* What to run, and the machine's facts. */
+struct bench_plan {
+	unsigned count;         /* frames or round trips per run */
+	unsigned repeats;       /* 1..BENCH_MAX_REPEATS */
+	unsigned timeout_s;     /* per run */
+	const char *image;      /* the guest image (ELF) */
+	const char *qemu;       /* qemu-system-x86_64 to use for the peers */
+	bool qemu_tcg_check;    /* QEMU under TCG: correctness only, figures withheld */
+	unsigned ncases;
+	struct bench_case cases[BENCH_MAX_CASES];
+};
+
+/*
+ * Why path cannot run on this machine (/dev/kvm missing or not usable, QEMU
+ * missing, not built yet), written to why; 0 when it can, -errno otherwise.
+ */
+int bench_path_check(const struct bench_path *path, const struct bench_plan *plan, char *why,
+		     size_t len);
+
+/*
+ * The back-end spec a workload runs on in iovirt (tx: sink, rx: gen of
+ * count frames of size, pingpong: loop), into buf. 0 or -EINVAL.
+ */
+int bench_backend_spec(unsigned workload, unsigned size, unsigned count, char *buf, size_t len);
+
+/*
+ * Run one sample of case c (path, workload, size) with plan's count and
+ * timeout. Fills *s (s->ok false and s->error set when the run failed or
+ * the counts disagree); returns 0, or -errno when it could not run at all.
+ */
+int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
+		     struct bench_sample *s);
+int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
+		   struct bench_sample *s);
+
+/* A case's figures over its good samples: median, min and max. */
+struct bench_stat { double med, min, max; unsigned n; };
+enum bench_metric {
+	BENCH_M_PPS, BENCH_M_BPS, BENCH_M_P50_US, BENCH_M_P99_US, BENCH_M_CPU_S_PER_MPKT,
+	BENCH_M_EXITS_PER_PKT, /* + exit reason index */
+	BENCH_M_COUNT = BENCH_M_EXITS_PER_PKT + BENCH_EXIT_REASONS,
+};
+extern const char *const bench_metric_names[BENCH_M_COUNT];
+
+/* 0 with *out, or -ENOENT when no good sample has the metric. */
+int bench_case_stat(const struct bench_case *c, unsigned metric, struct bench_stat *out);
+
+/* One sample's value of a metric; false when it has none. */
+bool bench_sample_metric(const struct bench_case *c, const struct bench_sample *s,
+			 unsigned metric, double *v);
+
+/* The machine the run is on, for the reports. */
+struct bench_machine {
+	char cpu_model[128];
+	unsigned cpus;
+	char kernel[200];
+	char kvm[256];   /* "/dev/kvm usable (kvm_intel)" or why not */
+	char qemu[128];  /* QEMU's version line, or why none */
+	char date[32];   /* UTC, ISO 8601 */
+};
+void bench_machine_probe(struct bench_machine *m, const char *qemu);
+
+/* Write the guest image built into this binary to path (created or truncated). 0 or -errno. */
+int bench_image_write(const char *path) __must_check;
+
+/*
+ * Reports of a finished plan: JSON ("schema": BENCH_SCHEMA), Markdown, an SVG
+ * chart (one group per workload and size, a bar per path), the text table.
+ */
+void bench_report_json(FILE *out, const struct bench_plan *plan, const struct bench_machine *m);
+void bench_report_markdown(FILE *out, const struct bench_plan *plan, const struct bench_machine *m);
+void bench_report_svg(FILE *out, const struct bench_plan *plan, const struct bench_machine *m);
+void bench_report_table(FILE *out, const struct bench_plan *plan);
+
+#endif
