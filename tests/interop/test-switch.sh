@@ -83,6 +83,20 @@ tpstat() {
 		END { print v }' "$1"
 }
 
+# Waits until testpmd $1's periodic RX count (--stats-period 1) has not moved for
+# 2 s, at most 30 s: its receive ring is drained once its sender stopped (sleeping a
+# fixed time is not enough on a loaded machine).
+drained() {
+	local f=$tmp/$1.out last=-1 cur i
+	for ((i = 0; i < 15; i++)); do
+		sleep 2
+		cur=$(grep -a -o 'RX-packets: *[0-9]*' "$f" | tail -1 | grep -o '[0-9]*$')
+		[ "$cur" = "$last" ] && return 0
+		last=$cur
+	done
+	fail "testpmd $1 was still receiving 30 s after its sender stopped"
+}
+
 expect_eq() { # name got want
 	[ "$2" = "$3" ] || fail "$1: $2, expected $3"
 	echo "ok: $1 = $2"
@@ -189,7 +203,7 @@ scenario_stream() {
 	connected 0
 	sleep 3
 	stop_testpmd A
-	sleep 1
+	drained B
 	stop_switch
 	stop_testpmd B
 	local atx brx rx
@@ -292,7 +306,7 @@ scenario_client() {
 	connected 1
 	sleep 3
 	stop_testpmd A
-	sleep 1
+	drained B
 	kill -TERM "$swpid"
 	wait_exit "$swpid" 30 || fail "the switch did not stop on SIGTERM"
 	expect_eq "switch exit status after SIGTERM" "$waited" 0
@@ -332,7 +346,7 @@ scenario_reconnect() {
 	echo "ok: a new front-end connected on the same socket"
 	sleep 2
 	stop_testpmd A
-	sleep 1
+	drained B
 	stop_switch
 	stop_testpmd B
 	local atx
@@ -369,7 +383,7 @@ scenario_second() {
 	[ "$(swstat 0 rx)" -gt "$rx1" ] || fail "A's frames stopped after the second front-end left"
 	echo "ok: A still flows after the second front-end left ($rx1 -> $(swstat 0 rx))"
 	stop_testpmd A
-	sleep 1
+	drained B
 	stop_switch
 	stop_testpmd B
 	expect_eq "switch rx on A" "$(swstat 0 rx)" "$(tpstat "$tmp/A.out" TX)"

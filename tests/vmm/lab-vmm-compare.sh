@@ -59,9 +59,10 @@ mount -t debugfs none /sys/kernel/debug
 mkdir -p /tmp && mount -t tmpfs tmp /tmp
 for m in irqbypass ccp kvm kvm-amd; do insmod /mods/$m.ko || echo "LAB: insmod $m failed"; done
 cmdline="console=ttyS0 panic=-1 no_timer_check quiet"
-# boot VMM DMESG: one boot; prints "BOOT vmm init-s exit-s exits status"
+# boot VMM DMESG PHASE: one boot (DMESG 1: the guest dumps its kernel log; PHASE
+# warmup or timed); prints "BOOT vmm init-s exit-s exits status phase"
 boot() {
-	vmm=$1 extra=
+	vmm=$1 phase=$3 extra=
 	[ "$2" = 1 ] && extra=" iovirt_dmesg"
 	case $vmm in
 	iovirt) set -- /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
@@ -84,9 +85,9 @@ boot() {
 	e1=$(cat /tmp/exits)
 	t1=$(sed -n 's/^MARK //p' /tmp/mark)
 	if [ -n "$t1" ]; then
-		echo "BOOT $vmm $(echo "$t1 - $t0" | bc) $(echo "$t2 - $t0" | bc) $e1 ok $3"
+		echo "BOOT $vmm $(echo "$t1 - $t0" | bc) $(echo "$t2 - $t0" | bc) $e1 ok $phase"
 	else
-		echo "BOOT $vmm - $(echo "$t2 - $t0" | bc) $e1 FAIL $3"
+		echo "BOOT $vmm - $(echo "$t2 - $t0" | bc) $e1 FAIL $phase"
 		tail -20 /tmp/console-$vmm | sed "s/^/LAB: $vmm: /"
 	fi
 }
@@ -119,7 +120,7 @@ log=${IOVIRT_LAB_LOG:-$work/lab.log}
 timeout $((300 + boots * 4 * 150)) qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -smp 2 \
 	-m 3072 -display none -monitor none -serial stdio -no-reboot -kernel "$kdir/vmlinuz" \
 	-initrd "$work/outer.gz" -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 |
-	grep -a -v "TCG doesn't support" | tr -d '\r' >"$log"
+	grep -a --line-buffered -v "TCG doesn't support" | tr -d '\r' >"$log"
 if lab_log_fault "$log"; then
 	echo "LAB FAULT: the comparison did not run to its end"
 	exit 1
