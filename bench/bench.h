@@ -69,6 +69,9 @@ int bench_guest_line_parse(const char *line, struct bench_guest_report *out) __m
  */
 int bench_cpu_ns(int pid, uint64_t *ns) __must_check;
 
+/* The monotonic clock in seconds. */
+double bench_now_s(void);
+
 /*
  * utime + stime (clock ticks) from one /proc/.../stat line of len bytes (the
  * command name may hold spaces and parentheses). 0 or -EINVAL.

@@ -152,3 +152,11 @@ int bench_cpu_ns(int pid, uint64_t *ns)
 	}
 	return proc_cpu_ns(pid, ns);
 }
+
+double bench_now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}

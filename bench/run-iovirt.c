@@ -41,14 +41,6 @@ struct run {
 	char bad_line[BENCH_REASON_MAX];
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void snap_take(struct vcpu *vcpu, struct snap *sn)
 {
 	sn->exits_ok = true;
@@ -56,7 +48,7 @@ static void snap_take(struct vcpu *vcpu, struct snap *sn)
 		if (vcpu_stat(vcpu, bench_exit_names[i], &sn->exits[i]))
 			sn->exits[i] = UINT64_MAX; /* this kernel lacks the statistic */
 	sn->cpu_ok = !bench_cpu_ns(0, &sn->cpu_ns);
-	sn->wall = now_s();
+	sn->wall = bench_now_s();
 }
 
 static uint64_t param_value(const struct run *r, unsigned key)

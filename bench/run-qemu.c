@@ -39,14 +39,6 @@ struct qsnap {
 	uint64_t exits[BENCH_EXIT_REASONS];
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* A free UDP port on 127.0.0.1 (bound and released: QEMU binds it next). */
 static int udp_port_free(void)
 {
@@ -104,7 +96,7 @@ static void qsnap_take(int pid, struct qsnap *q)
 {
 	q->cpu_ok = !bench_cpu_ns(pid, &q->cpu_ns);
 	q->exits_ok = debugfs_exits(pid, q->exits);
-	q->wall = now_s();
+	q->wall = bench_now_s();
 }
 
 /* QEMU's argument vector into argv (strings in store). 0 or -errno. */
@@ -228,7 +220,7 @@ static bool qread(struct qrun *q, int fd, double deadline)
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		double left = deadline - now_s();
+		double left = deadline - bench_now_s();
 		ssize_t n;
 		char *nl;
 
@@ -361,7 +353,7 @@ int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
 		qhost_stop(&h, NULL);
 		return q.pid;
 	}
-	finished = qread(&q, fd, now_s() + plan->timeout_s);
+	finished = qread(&q, fd, bench_now_s() + plan->timeout_s);
 	close(fd);
 	if (!finished)
 		kill(q.pid, SIGKILL);

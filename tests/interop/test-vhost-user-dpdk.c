@@ -91,18 +91,6 @@ static double now_s(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static unsigned fd_count(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	while (dir && readdir(dir))
-		n++;
-	if (dir)
-		closedir(dir);
-	return n;
-}
-
 /* --- what testpmd needs --- */
 
 static long meminfo(const char *key)
@@ -420,7 +408,7 @@ int main(int argc, char **argv)
 	atexit(on_exit_cleanup);
 	if (vdrv_ram_init(&r->d))
 		die("guest RAM");
-	fds_before = fd_count();
+	fds_before = vdrv_fd_count();
 
 	if (r->server)
 		device_create(r);
@@ -431,7 +419,7 @@ int main(int argc, char **argv)
 		die("the driver did not reach DRIVER_OK");
 	rx_post_all(r);
 	wait_running(r, true, 120);
-	fds_session = fd_count();
+	fds_session = vdrv_fd_count();
 
 	/* Phase 1: a clean exchange. */
 	traffic(r, 0, PHASE1_FRAMES, ~0u);
@@ -454,8 +442,8 @@ int main(int argc, char **argv)
 	printf("phase 2: testpmd killed with %u frames out; link down\n", lost);
 	pmd_start(r);
 	wait_running(r, true, 120);
-	if (fd_count() != fds_session)
-		die("fd count %u after reconnecting, %u before", fd_count(), fds_session);
+	if (vdrv_fd_count() != fds_session)
+		die("fd count %u after reconnecting, %u before", vdrv_fd_count(), fds_session);
 	r->out = 0;                           /* those the dead back-end held */
 	traffic(r, seq, PHASE2_END, ~0u);
 	/* Descriptors the dead back-end took without completing were sent again. */
@@ -478,7 +466,7 @@ int main(int argc, char **argv)
 	ring_tx = (uint16_t)(vdrv_used_idx(&r->d, VIRTIO_NET_RXQ) - rx_u0);
 	printf("phase 2: reconnected (sessions %llu), %u frames after it all back once; "
 	       "%u lost with the killed testpmd; fds %u\n",
-	       (unsigned long long)dev_stats(r).connects, PHASE2_END - seq, lost, fd_count());
+	       (unsigned long long)dev_stats(r).connects, PHASE2_END - seq, lost, vdrv_fd_count());
 
 	/* Phase 3: a device reset takes the rings back; a new set-up gets them going again. */
 	vdrv_status(&r->d, 0);
@@ -505,10 +493,10 @@ int main(int argc, char **argv)
 		    ring_rx, ring_tx);
 	printf("phase 3: after a device reset %u frames out and back; testpmd rx %lu tx %lu = "
 	       "the rings; GET_VRING_BASE answered; fds %u\n", PHASE3_FRAMES, pmd_rx, pmd_tx,
-	       fd_count());
+	       vdrv_fd_count());
 	r->d.dev->ops->teardown(r->d.dev);
-	if (fd_count() != fds_before)
-		die("fd count %u after the device went, %u before it came", fd_count(), fds_before);
+	if (vdrv_fd_count() != fds_before)
+		die("fd count %u after the device went, %u before it came", vdrv_fd_count(), fds_before);
 	vdrv_ram_free(&r->d);
 	unlink(r->sock);
 	printf("ok\n");

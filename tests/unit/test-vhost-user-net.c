@@ -47,18 +47,6 @@ static const uint8_t test_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint64_t drv_features = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
 				     BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_RING_F_EVENT_IDX);
 
-static unsigned fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* ---------------------------------------------------------------------------
  * The back-end test double: answers every request correctly unless told to
  * misbehave on one.
@@ -370,7 +358,7 @@ static struct fx *fx_new(void (*setup)(struct dbl *b))
 
 	assert_non_null(f);
 	assert_int_equal(vdrv_ram_init(&f->d), 0);
-	f->fds_before = fd_count();
+	f->fds_before = vdrv_fd_count();
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	dbl_init(&f->b, sv[1]);
 	if (setup)
@@ -386,7 +374,7 @@ static void fx_free(struct fx *f)
 {
 	f->d.dev->ops->teardown(f->d.dev);
 	dbl_join(&f->b);
-	assert_int_equal(fd_count(), f->fds_before);
+	assert_int_equal(vdrv_fd_count(), f->fds_before);
 	vdrv_ram_free(&f->d);
 	free(f);
 }
@@ -930,7 +918,7 @@ static void client_mode_reconnects(void **state)
 	unsigned before;
 
 	assert_int_equal(vdrv_ram_init(&d), 0);
-	before = fd_count();
+	before = vdrv_fd_count();
 	sock_path(path, sizeof(path), "client");
 	cfg.socket = path;
 	memcpy(cfg.mac, test_mac, 6);
@@ -952,7 +940,7 @@ static void client_mode_reconnects(void **state)
 	dbl_release(&a.b[1]);
 	close(a.lfd);
 	unlink(path);
-	assert_int_equal(fd_count(), before);
+	assert_int_equal(vdrv_fd_count(), before);
 	vdrv_ram_free(&d);
 }
 
@@ -975,7 +963,7 @@ static void server_mode_accepts(void **state)
 	unsigned before;
 
 	assert_int_equal(vdrv_ram_init(&d), 0);
-	before = fd_count();
+	before = vdrv_fd_count();
 	sock_path(path, sizeof(path), "server");
 	cfg.socket = path;
 	memcpy(cfg.mac, test_mac, 6);
@@ -996,7 +984,7 @@ static void server_mode_accepts(void **state)
 	}
 	d.dev->ops->teardown(d.dev);
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(fd_count(), before);
+	assert_int_equal(vdrv_fd_count(), before);
 	vdrv_ram_free(&d);
 }
 

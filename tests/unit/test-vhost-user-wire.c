@@ -33,18 +33,6 @@ static const uint64_t features = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC)
 				 BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
 				 BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VIRTIO_RING_F_INDIRECT_DESC);
 
-static unsigned fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 struct side {
 	struct vdrv d;
 	uint16_t tx_next;       /* frames posted */
@@ -146,7 +134,7 @@ static void frames_both_ways_and_a_reconnect(void **state)
 	assert_non_null(b);
 	assert_int_equal(vdrv_ram_init(&a->d), 0);
 	assert_int_equal(vdrv_ram_init(&b->d), 0);
-	before = fd_count();
+	before = vdrv_fd_count();
 	assert_int_equal(vu_wire_start(&w), 0);
 	side_new(a, vu_wire_attach(w, 0), 1);
 	side_new(b, vu_wire_attach(w, 1), 2);
@@ -172,7 +160,7 @@ static void frames_both_ways_and_a_reconnect(void **state)
 	a->d.dev->ops->teardown(a->d.dev);
 	b->d.dev->ops->teardown(b->d.dev);
 	vu_wire_stop(w);
-	assert_int_equal(fd_count(), before);
+	assert_int_equal(vdrv_fd_count(), before);
 	vdrv_ram_free(&a->d);
 	vdrv_ram_free(&b->d);
 	free(a);

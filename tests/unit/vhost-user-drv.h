@@ -9,8 +9,11 @@
 #ifndef IOVIRT_TEST_VHOST_USER_DRV_H
 #define IOVIRT_TEST_VHOST_USER_DRV_H
 
+#include <dirent.h>
 #include <endian.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,6 +31,22 @@
 #define VDRV_BUF(q, i)  (0x100000ULL + 0x100000ULL * (q) + 2048ULL * (i))
 #define VDRV_BUF_LEN    2048
 #define VDRV_HDR_LEN    12
+
+/* Open file descriptors of this process (entries of /proc/self/fd); aborts when unreadable. */
+static inline unsigned vdrv_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	if (!d) {
+		perror("/proc/self/fd");
+		abort();
+	}
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
 
 struct vdrv_queue {
 	unsigned size;
