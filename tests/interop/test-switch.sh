@@ -97,6 +97,17 @@ drained() {
 	fail "testpmd $1 was still receiving 30 s after its sender stopped"
 }
 
+# A txonly testpmd is stopped with its transmit ring (net_virtio_user's 256
+# entries) full: it counted those frames as sent, and the switch, sharing 2 cores
+# with two busy testpmds, may not have taken them before the ring went away.
+# So the switch took what was sent less at most one ring.
+expect_taken() { # name taken sent
+	local left=$(($3 - $2))
+	{ [ "$left" -ge 0 ] && [ "$left" -le 256 ]; } ||
+		fail "$1: $2 of $3 frames sent (not within one ring)"
+	echo "ok: $1: $2 of $3 frames sent ($left were in the ring at the stop)"
+}
+
 expect_eq() { # name got want
 	[ "$2" = "$3" ] || fail "$1: $2, expected $3"
 	echo "ok: $1 = $2"
@@ -209,7 +220,7 @@ scenario_stream() {
 	local atx brx rx
 	atx=$(tpstat "$tmp/A.out" TX) brx=$(tpstat "$tmp/B.out" RX) rx=$(swstat 0 rx)
 	[ "${atx:-0}" -gt 1000 ] || fail "A sent only ${atx:-0} frames"
-	expect_eq "switch rx on A" "$rx" "$atx"
+	expect_taken "switch rx on A" "$rx" "$atx"
 	expect_eq "switch flooded from A" "$(swstat 0 flooded)" "$rx"
 	expect_eq "switch tx + drops on B" "$(($(swstat 1 tx) + $(swstat 1 drops)))" "$rx"
 	expect_eq "B received (testpmd)" "$brx" "$(swstat 1 tx)"
@@ -352,7 +363,7 @@ scenario_reconnect() {
 	local atx
 	atx=$(tpstat "$tmp/A.out" TX)
 	[ "${atx:-0}" -gt 1000 ] || fail "the second front-end sent only ${atx:-0} frames"
-	expect_eq "switch rx on A after the reconnect" "$(($(swstat 0 rx) - rx1))" "$atx"
+	expect_taken "switch rx on A after the reconnect" "$(($(swstat 0 rx) - rx1))" "$atx"
 	expect_eq "B received (testpmd)" "$(tpstat "$tmp/B.out" RX)" "$(swstat 1 tx)"
 	expect_eq "switch tx + drops on B" "$(($(swstat 1 tx) + $(swstat 1 drops)))" "$(swstat 0 rx)"
 }
@@ -386,7 +397,7 @@ scenario_second() {
 	drained B
 	stop_switch
 	stop_testpmd B
-	expect_eq "switch rx on A" "$(swstat 0 rx)" "$(tpstat "$tmp/A.out" TX)"
+	expect_taken "switch rx on A" "$(swstat 0 rx)" "$(tpstat "$tmp/A.out" TX)"
 	expect_eq "B received (testpmd)" "$(tpstat "$tmp/B.out" RX)" "$(swstat 1 tx)"
 }
 
