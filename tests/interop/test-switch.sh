@@ -304,9 +304,10 @@ scenario_sigterm() {
 }
 
 scenario_client() {
-	# B listens and the switch connects to it before A exists: testpmd (server) sets its
-	# rings up again once its back-end connects, and frames queued to B before that
-	# would be lost to it. The switch connects to A when A listens (lib/vhost retries).
+	# B listens and the switch connects to it before A exists. With both connected at
+	# once B twice ended one ring short of the switch's tx: likely testpmd (server)
+	# setting its rings up again as its back-end connects, dropping what was queued.
+	# The switch connects to A when A listens (lib/vhost retries).
 	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b,server=1 --forward-mode=rxonly --stats-period 1
 	local i
 	for ((i = 0; i < 300; i++)); do
