@@ -63,7 +63,8 @@ chmod +x "$outer/init"
 # One boot of the lab. The lab kernel's console and the lab's init write to the
 # first serial port ($log), `iovirt run` (the inner Linux's console, iovirt's own
 # messages) to the second ($inner_log): an oops is then known to be the lab's or
-# the inner Linux's. Returns 0 pass, 1 fail, 2 a fault of the lab itself (its
+# the inner Linux's. Returns 0 pass, 1 fail, 3 a triple fault of the inner Linux
+# (lab_linux_boot), 2 a fault of the lab itself (its
 # kernel oopsed or reported a task hung in the kernel: below iovirt, in QEMU's
 # emulated SVM or the nested KVM), printing why.
 # shellcheck disable=SC2317 # called by lab_linux_boot
@@ -77,6 +78,7 @@ boot_once() {
 	cat "$log" "$inner_log" | tr -d '\r' |
 		grep -E "INNER-|ACPI: PM|LAB:|iovirt run|vCPU|Power down|Run /init|16550A|Brought up"
 	lab_log_fault "$log" && return 2
+	lab_linux_triple_fault "$inner_log" && return 3
 	grep -q "LAB: iovirt run exit 0" "$log" || { echo "FAIL: missing 'LAB: iovirt run exit 0'"; status=1; }
 	# INNER-KMSG lines go through printk (polled console writes); INNER-MARKER
 	# lines through the tty layer (interrupt-driven transmission on IRQ 4). The

@@ -57,17 +57,30 @@ lab_linux_add_qemu() {
 		/usr/share/seabios/bios-256k.bin "$outer/qemu-fw/" || skip "QEMU's firmware files are missing"
 }
 
-# lab_linux_boot FN: runs FN, one boot of the lab that returns 0 (pass), 1 (fail)
-# or 2 (a fault of the lab's own kernel, lab_log_fault: below iovirt), at most
-# twice: a boot the lab itself spoiled is said so and made again. Exits 0 or 1.
+# lab_linux_boot FN: runs FN, one boot of the lab that returns 0 (pass), 1 (fail),
+# 2 (a fault of the lab's own kernel, lab_log_fault: below iovirt) or 3 (the inner
+# Linux triple faulted: an open problem, seen in about 1 of 15 boots under iovirt
+# and in none of 12 under QEMU in the lab, cause unknown; docs/lab.md). Either of
+# the last two is said so and the boot made once more; at most two boots. Exits 0 or 1.
 lab_linux_boot() {
 	local attempt status
 	for attempt in 1 2; do
 		"$1"
 		status=$?
-		[ $status = 2 ] || exit $status
-		echo "LAB FAULT on boot $attempt of 2: not a failure of iovirt"
+		case $status in
+		2) echo "LAB FAULT on boot $attempt of 2: not a failure of iovirt" ;;
+		3) echo "TRIPLE FAULT of the inner Linux on boot $attempt of 2: the open problem of docs/lab.md" ;;
+		*) exit $status ;;
+		esac
 	done
-	echo "FAIL: the lab itself failed on both boots; iovirt was not tested"
+	echo "FAIL: two boots in a row ended in a lab fault or a triple fault"
 	exit 1
+}
+
+# lab_linux_triple_fault LOG: when iovirt's output in LOG says the guest triple
+# faulted, prints the last lines before it and returns 0; else returns 1.
+lab_linux_triple_fault() {
+	grep -a -q "guest stopped: triple fault" "$1" || return 1
+	echo "--- the inner Linux's last lines (${1##*/}):"
+	grep -a -B 15 "guest stopped: triple fault" "$1" | tr -d '\r'
 }

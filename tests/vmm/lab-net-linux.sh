@@ -205,7 +205,8 @@ chmod +x "$outer/init"
 # One boot of the lab: its kernel's console and /init's lines go to the first serial
 # port ($log), the inner Linux's console (iovirt's output) to the second
 # ($inner_log), so that an oops is known to be the lab's or the inner Linux's.
-# Returns 0 pass, 1 fail, 2 a fault of the lab's own kernel (lab_log_fault).
+# Returns 0 pass, 1 fail, 2 a fault of the lab's own kernel (lab_log_fault), 3 a
+# triple fault of the inner Linux (lab_linux_boot).
 # shellcheck disable=SC2317 # called by lab_linux_boot
 boot_once() {
 	local start rc why
@@ -219,6 +220,7 @@ boot_once() {
 	echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
 	cat "$log" "$inner_log" | tr -d '\r' | grep -a -E "INNER-NET|IOVIRT-LAB|LAB:|iovirt run|e1000|virtio"
 	lab_log_fault "$log" && return 2
+	lab_linux_triple_fault "$inner_log" && return 3
 	if ! why=$(lab_log_verdict "$log" net-linux "$rc" "$limit"); then
 		echo "FAIL: $why"
 		for f in "$log" "$inner_log"; do
