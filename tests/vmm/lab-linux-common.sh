@@ -59,7 +59,7 @@ lab_linux_add_qemu() {
 
 # lab_linux_boot FN: runs FN, one boot of the lab that returns 0 (pass), 1 (fail),
 # 2 (a fault of the lab's own kernel, lab_log_fault: below iovirt) or 3 (the inner
-# Linux triple faulted: an open problem, seen in about 1 of 15 boots under iovirt
+# Linux triple faulted: an open problem, seen in 3 of 34 boots under iovirt
 # and in none of 12 under QEMU in the lab, cause unknown; docs/lab.md). Either of
 # the last two is said so and the boot made once more; at most two boots. Exits 0 or 1.
 lab_linux_boot() {
