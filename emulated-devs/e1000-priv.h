@@ -97,6 +97,7 @@ struct e1000 {
 	uint16_t phy[E1000_PHY_REGS];
 	struct e1000_microwire mw;
 	bool link_up;        /* as last taken from the back-end */
+	bool bus_master;     /* the command register's Bus Master Enable: gates all DMA */
 	bool line;           /* INTx level we last drove */
 
 	struct e1000_tx_ctx tx_csum, tx_tso;

@@ -118,8 +118,8 @@ bool e1000_rx_ready(struct e1000 *s)
 {
 	unsigned size = e1000_ring_size(s, R_RDLEN), h = s->regs[R_RDH], t = s->regs[R_RDT];
 
-	return (s->regs[R_RCTL] & E1000_RCTL_EN) && s->link_up && size && h < size && t < size &&
-	       h != t;
+	return (s->regs[R_RCTL] & E1000_RCTL_EN) && s->link_up && s->bus_master && size &&
+	       h < size && t < size && h != t;
 }
 
 static void e1000_rx_stats(struct e1000 *s, const uint8_t *f, size_t wire)

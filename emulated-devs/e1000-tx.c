@@ -350,7 +350,7 @@ void e1000_tx_run(struct e1000 *s)
 	uint64_t tidv_was = s->tidv_at;
 	uint8_t *ring;
 
-	if (!(s->regs[R_TCTL] & E1000_TCTL_EN) || head == tail)
+	if (!(s->regs[R_TCTL] & E1000_TCTL_EN) || !s->bus_master || head == tail)
 		return;
 	ring = size ? gpa_to_hva(s->mem, e1000_ring_base(s, R_TDBAL), (uint64_t)size * E1000_DESC_SIZE)
 		    : NULL;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "guest-mem.h"
 #include "log.h"
 #include "vm.h"
@@ -585,6 +586,7 @@ static void e1000_reset(struct pci_device *dev)
 
 	pthread_mutex_lock(&s->lock);
 	e1000_regs_reset(s);
+	s->bus_master = le_get(dev->cfg + PCI_COMMAND, 2) & PCI_COMMAND_MASTER; /* the core reset it */
 	pthread_mutex_unlock(&s->lock);
 	if (s->thread_wanted && e1000_start(dev))
 		log_err("e1000 %s: cannot restart the I/O thread", dev->bdf);
@@ -619,10 +621,31 @@ void e1000_destroy(struct pci_device *dev)
 		e1000_teardown(dev);
 }
 
+/*
+ * Bus Master Enable gates every DMA of the model (descriptor rings and
+ * buffers, both ways), as on the 8254x: with it clear the rings wait. Setting
+ * it resumes them: transmit at once, receive through the I/O thread.
+ */
+static void e1000_cfg_write(struct pci_device *dev, unsigned off, unsigned len, uint32_t val)
+{
+	struct e1000 *s = to_e1000(dev);
+
+	if (off > PCI_COMMAND || off + len <= PCI_COMMAND)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->bus_master = le_get(dev->cfg + PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+	if (s->bus_master) {
+		e1000_tx_run(s);
+		e1000_thread_kick(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 static const struct pci_device_ops e1000_ops = {
 	.name = "e1000",
 	.bar_read = e1000_bar_read,
 	.bar_write = e1000_bar_write,
+	.cfg_write = e1000_cfg_write,
 	.quiesce = e1000_quiesce,
 	.reset = e1000_reset,
 	.teardown = e1000_teardown,

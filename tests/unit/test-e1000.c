@@ -278,6 +278,13 @@ static uint64_t fake_clock(void *opaque)
 	return fake_now;
 }
 
+/* The command register as a driver writes it: memory decoding, and Bus Master Enable when on. */
+static void bus_master(struct env *e, bool on)
+{
+	pci_device_cfg_write(e->dev, PCI_COMMAND, 2,
+			     PCI_COMMAND_MEMORY | (on ? PCI_COMMAND_MASTER : 0));
+}
+
 static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
@@ -295,6 +302,7 @@ static int env_setup(void **state)
 	assert_int_equal(e1000_new(&e->mem, &e->fb->be, our_mac, &e->dev), 0);
 	fake_now = 1000000000ull;
 	e1000_set_clock(e->dev, fake_clock, NULL);
+	bus_master(e, true);
 	*state = e;
 	return 0;
 }
@@ -806,6 +814,29 @@ static void test_itr(void **state)
 }
 
 /* --- transmit --- */
+
+/* Bus Master Enable clear: the rings wait, nothing in RAM changes; setting it sends. */
+static void test_bus_master_gates_dma(void **state)
+{
+	struct env *e = *state;
+	uint8_t frame[60];
+
+	make_frame(frame, peer_mac, 0x0800, sizeof(frame));
+	memcpy(gpa(e, TX_BUF), frame, sizeof(frame));
+	tx_setup(e, 8);
+	txd_legacy(e, 0, TX_BUF, sizeof(frame), TXD_EOP | TXD_RS, 0, 0, 0);
+	memcpy(e->shadow, e->ram, RAM_SIZE);
+	bus_master(e, false);
+	wr(e, TDT, 1);
+	assert_int_equal(e->fb->ntx, 0);
+	assert_int_equal(rd(e, TDH), 0);
+	assert_ram_untouched(e);
+	bus_master(e, true);
+	assert_int_equal(e->fb->ntx, 1);
+	assert_memory_equal(fb_tx(e->fb, 0), frame, sizeof(frame));
+	assert_int_equal(rd(e, TDH), 1);
+	assert_int_equal(txd(e, 0)[12], 1);               /* DD written back once allowed */
+}
 
 static void test_tx_legacy(void **state)
 {
@@ -1627,6 +1658,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link_change, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_icr_ims, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_itr, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_bus_master_gates_dma, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_tx_legacy, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_tx_vlan_insert, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_tx_csum_offload, env_setup, env_teardown),
