@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "bench-abi.h"
 #include "compiler.h"
@@ -29,7 +30,8 @@
 /* The KVM exit counters kept per sample (vCPU statistics by these names). */
 extern const char *const bench_exit_names[BENCH_EXIT_REASONS];
 
-enum bench_vmm { BENCH_VMM_IOVIRT, BENCH_VMM_QEMU, BENCH_VMM_LATER };
+/* Who runs a path: iovirt, QEMU, no VM at all (HOST), or nobody yet. */
+enum bench_vmm { BENCH_VMM_IOVIRT, BENCH_VMM_QEMU, BENCH_VMM_HOST, BENCH_VMM_LATER };
 
 struct bench_path {
 	const char *name;    /* "iovirt-e1000", ... */
@@ -37,7 +39,10 @@ struct bench_path {
 	const char *model;   /* iovirt: nic_models name; QEMU: -device string */
 	const char *summary;
 	const char *later;   /* BENCH_VMM_LATER: why it does not run yet */
+	const char *peer;    /* the QEMU path the same device is compared with, or NULL */
 };
+
+#define BENCH_HOST_PATH "host-virtio-user" /* the baseline every path's rate is divided by */
 
 /* Every path, known ones first; bench_path_find by name (NULL: none). */
 extern const struct bench_path bench_paths[];
@@ -109,6 +114,8 @@ struct bench_plan {
 	unsigned timeout_s;     /* per run */
 	const char *image;      /* the guest image (ELF) */
 	const char *qemu;       /* qemu-system-x86_64 to use for the peers */
+	const char *iovirt;     /* this program, for `iovirt switch` children */
+	bool switch_built;      /* it has `iovirt switch` (built with DPDK) */
 	bool qemu_tcg_check;    /* QEMU under TCG: correctness only, figures withheld */
 	unsigned ncases;
 	struct bench_case cases[BENCH_MAX_CASES];
@@ -120,6 +127,9 @@ struct bench_plan {
  */
 int bench_path_check(const struct bench_path *path, const struct bench_plan *plan, char *why,
 		     size_t len);
+
+/* Why path cannot run workload (the HOST baseline only transmits); 0 when it can. */
+int bench_workload_check(const struct bench_path *path, unsigned workload, char *why, size_t len);
 
 /*
  * The back-end spec a workload runs on in iovirt (tx: sink, rx: gen of
@@ -136,6 +146,20 @@ int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 		     struct bench_sample *s);
 int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
 		   struct bench_sample *s);
+int bench_host_run(const struct bench_plan *plan, const struct bench_case *c,
+		   struct bench_sample *s);
+
+/*
+ * A child process with stdin from /dev/null and stdout and stderr into
+ * out_path (created or truncated): its pid or -errno.
+ */
+pid_t bench_child_spawn(char *const argv[], const char *out_path);
+
+/* Send sig, wait up to timeout_s, then SIGKILL. The wait status, or -ETIMEDOUT (killed). */
+int bench_child_stop(pid_t pid, int sig, double timeout_s);
+
+/* Whether the first 64 KiB of the file at path contain needle. */
+bool bench_file_has(const char *path, const char *needle);
 
 /* A case's figures over its good samples: median, min and max. */
 struct bench_stat { double med, min, max; unsigned n; };
@@ -148,6 +172,14 @@ extern const char *const bench_metric_names[BENCH_M_COUNT];
 
 /* 0 with *out, or -ENOENT when no good sample has the metric. */
 int bench_case_stat(const struct bench_case *c, unsigned metric, struct bench_stat *out);
+
+/*
+ * Case c's median packets/s divided by that of the same workload and size
+ * on the path named other (BENCH_HOST_PATH, c's peer). 0, or -ENOENT when
+ * either has no figure.
+ */
+int bench_case_ratio(const struct bench_plan *plan, const struct bench_case *c, const char *other,
+		     double *out);
 
 /* One sample's value of a metric; false when it has none. */
 bool bench_sample_metric(const struct bench_case *c, const struct bench_sample *s,

@@ -19,20 +19,26 @@ const char *const bench_exit_names[BENCH_EXIT_REASONS] = {
 };
 
 const struct bench_path bench_paths[] = {
-	{ "iovirt-e1000", BENCH_VMM_IOVIRT, "e1000", "iovirt's e1000 model (full emulation)", NULL },
-	{ "iovirt-virtio", BENCH_VMM_IOVIRT, "virtio", "iovirt's virtio-net, serviced in the VMM",
-	  NULL },
-	{ "qemu-e1000", BENCH_VMM_QEMU, "e1000,mitigation=on", "QEMU 7.2's e1000, -accel kvm", NULL },
-	{ "qemu-virtio", BENCH_VMM_QEMU, "virtio-net-pci,disable-legacy=on,disable-modern=off",
-	  "QEMU 7.2's virtio-net-pci (userspace data path), -accel kvm", NULL },
-	{ "iovirt-vhost-user", BENCH_VMM_LATER, NULL, "virtio-net over vhost-user to iovirt switch",
-	  "not in the benchmark yet (vhost-user is being built)" },
-	{ "qemu-vhost-user", BENCH_VMM_LATER, NULL, "QEMU's -netdev vhost-user to iovirt switch",
-	  "not in the benchmark yet (needs iovirt switch)" },
-	{ "host-virtio-user", BENCH_VMM_LATER, NULL, "no VM: DPDK virtio-user against iovirt switch",
-	  "not in the benchmark yet (needs iovirt switch and DPDK)" },
-	{ "vfio", BENCH_VMM_LATER, NULL, "a device passed through with VFIO",
-	  "not in the benchmark yet (VFIO passthrough is not built)" },
+	{ .name = "iovirt-e1000", .vmm = BENCH_VMM_IOVIRT, .model = "e1000",
+	  .summary = "iovirt's e1000 model (full emulation)", .peer = "qemu-e1000" },
+	{ .name = "iovirt-virtio", .vmm = BENCH_VMM_IOVIRT, .model = "virtio",
+	  .summary = "iovirt's virtio-net, serviced in the VMM", .peer = "qemu-virtio" },
+	{ .name = "qemu-e1000", .vmm = BENCH_VMM_QEMU, .model = "e1000,mitigation=on",
+	  .summary = "QEMU 7.2's e1000, -accel kvm" },
+	{ .name = "qemu-virtio", .vmm = BENCH_VMM_QEMU,
+	  .model = "virtio-net-pci,disable-legacy=on,disable-modern=off",
+	  .summary = "QEMU 7.2's virtio-net-pci (userspace data path), -accel kvm" },
+	{ .name = "iovirt-vhost-user", .vmm = BENCH_VMM_LATER,
+	  .summary = "virtio-net over vhost-user to iovirt switch", .peer = "qemu-vhost-user",
+	  .later = "not in the benchmark yet (the harness does not start iovirt switch for a VM)" },
+	{ .name = "qemu-vhost-user", .vmm = BENCH_VMM_LATER,
+	  .summary = "QEMU's -netdev vhost-user to iovirt switch",
+	  .later = "not in the benchmark yet (the harness does not start iovirt switch for a VM)" },
+	{ .name = BENCH_HOST_PATH, .vmm = BENCH_VMM_HOST,
+	  .summary = "no VM (HOST): DPDK's virtio-user (testpmd txonly) into iovirt switch "
+		     "--mode sink" },
+	{ .name = "vfio", .vmm = BENCH_VMM_LATER, .summary = "a device passed through with VFIO",
+	  .later = "not in the benchmark yet (VFIO passthrough is being built)" },
 };
 const unsigned bench_path_count = sizeof(bench_paths) / sizeof(bench_paths[0]);
 
@@ -84,6 +90,46 @@ static int program_find(const char *prog)
 	return -ENOENT;
 }
 
+/* Free 2 MiB hugepages (the HOST baseline's switch and testpmd need about 100). */
+static long hugepages_free(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "re");
+	long n = 0;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static int host_check(const struct bench_plan *plan, char *why, size_t len)
+{
+	if (!plan->switch_built) {
+		snprintf(why, len, "this iovirt was built without DPDK (no iovirt switch)");
+		return -EOPNOTSUPP;
+	}
+	if (program_find("dpdk-testpmd")) {
+		snprintf(why, len, "dpdk-testpmd not found (Debian package dpdk-dev)");
+		return -ENOENT;
+	}
+	if (hugepages_free() < 100) {
+		snprintf(why, len, "%ld free 2 MiB hugepages, 100 needed (scripts/hugepages 512)",
+			 hugepages_free());
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int bench_workload_check(const struct bench_path *path, unsigned workload, char *why, size_t len)
+{
+	if (path->vmm != BENCH_VMM_HOST || workload == BENCH_WL_TX)
+		return 0;
+	snprintf(why, len, "the HOST baseline only transmits (testpmd has no %s workload)",
+		 workload == BENCH_WL_RX ? "receive-sink" : "ping-pong");
+	return -EOPNOTSUPP;
+}
+
 int bench_path_check(const struct bench_path *path, const struct bench_plan *plan, char *why,
 		     size_t len)
 {
@@ -93,6 +139,8 @@ int bench_path_check(const struct bench_path *path, const struct bench_plan *pla
 		snprintf(why, len, "%s", path->later);
 		return -EOPNOTSUPP;
 	}
+	if (path->vmm == BENCH_VMM_HOST)
+		return host_check(plan, why, len);
 	if (path->vmm == BENCH_VMM_QEMU) {
 		if (program_find(plan->qemu)) {
 			snprintf(why, len, "%s not found (install qemu-system-x86)", plan->qemu);

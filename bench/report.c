@@ -9,7 +9,8 @@
 
 static const char *vmm_name(enum bench_vmm v)
 {
-	return v == BENCH_VMM_IOVIRT ? "iovirt" : v == BENCH_VMM_QEMU ? "qemu" : "later";
+	return v == BENCH_VMM_IOVIRT ? "iovirt" : v == BENCH_VMM_QEMU ? "qemu" :
+	       v == BENCH_VMM_HOST ? "host" : "later";
 }
 
 static unsigned case_good(const struct bench_case *c)
@@ -83,6 +84,19 @@ static void json_sample(struct json_writer *w, const struct bench_case *c,
 	json_end_object(w);
 }
 
+/* key: c's packets/s over other path's (same workload and size), or null. */
+static void json_ratio(struct json_writer *w, const struct bench_plan *plan,
+		       const struct bench_case *c, const char *key, const char *other)
+{
+	double r;
+
+	json_key(w, key);
+	if (bench_case_ratio(plan, c, other, &r))
+		json_null(w);
+	else
+		json_double(w, r);
+}
+
 static void json_case(struct json_writer *w, const struct bench_plan *plan,
 		      const struct bench_case *c)
 {
@@ -100,6 +114,8 @@ static void json_case(struct json_writer *w, const struct bench_plan *plan,
 	json_kv_string(w, "status", case_status(c));
 	json_kv_string(w, "reason", c->skipped[0] ? c->skipped :
 		       c->withheld ? "QEMU under TCG: counts checked, figures withheld" : NULL);
+	json_ratio(w, plan, c, "ratio_to_host", BENCH_HOST_PATH);
+	json_ratio(w, plan, c, "ratio_to_peer", c->path->peer);
 	json_key(w, "figures");
 	json_begin_object(w);
 	for (unsigned m = 0; m < BENCH_M_COUNT; m++) {
@@ -224,10 +240,23 @@ static void fig(char *buf, size_t len, const struct bench_case *c, unsigned metr
 	}
 }
 
-struct row { char pps[64], mbps[64], p50[64], p99[64], exits[64], cpu[64]; };
+struct row { char pps[64], mbps[64], p50[64], p99[64], exits[64], cpu[64], host[16], peer[16]; };
 
-static void row_fill(struct row *r, const struct bench_case *c)
+static void ratio_fill(char *buf, size_t len, const struct bench_plan *plan,
+		       const struct bench_case *c, const char *other)
 {
+	double r;
+
+	if (bench_case_ratio(plan, c, other, &r))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f", r);
+}
+
+static void row_fill(struct row *r, const struct bench_plan *plan, const struct bench_case *c)
+{
+	ratio_fill(r->host, sizeof(r->host), plan, c, BENCH_HOST_PATH);
+	ratio_fill(r->peer, sizeof(r->peer), plan, c, c->path->peer);
 	fig(r->pps, sizeof(r->pps), c, BENCH_M_PPS, 1e-3, "%.1f");
 	fig(r->mbps, sizeof(r->mbps), c, BENCH_M_BPS, 1e-6, "%.1f");
 	fig(r->p50, sizeof(r->p50), c, BENCH_M_P50_US, 1, "%.1f");
@@ -281,8 +310,9 @@ void bench_report_table(FILE *out, const struct bench_plan *plan)
 	char note[96];
 	struct row r;
 
-	fprintf(out, "%-18s %-9s %5s %-24s %-24s %-11s %-11s %-10s %-10s %s\n", "path", "workload",
-		"size", "kpps", "Mbit/s", "p50 us", "p99 us", "exits/pkt", "cpu s/Mp", "note");
+	fprintf(out, "%-18s %-9s %5s %-24s %-24s %-11s %-11s %-10s %-10s %-7s %-7s %s\n", "path",
+		"workload", "size", "kpps", "Mbit/s", "p50 us", "p99 us", "exits/pkt", "cpu s/Mp",
+		"/HOST", "/QEMU", "note");
 	for (unsigned i = 0; i < plan->ncases; i++) {
 		const struct bench_case *c = &plan->cases[i];
 		unsigned all = path_skipped_run(plan, i);
@@ -292,10 +322,10 @@ void bench_report_table(FILE *out, const struct bench_plan *plan)
 			i += all - 1;
 			continue;
 		}
-		row_fill(&r, c);
-		fprintf(out, "%-18s %-9s %5u %-24s %-24s %-11s %-11s %-10s %-10s %s\n",
+		row_fill(&r, plan, c);
+		fprintf(out, "%-18s %-9s %5u %-24s %-24s %-11s %-11s %-10s %-10s %-7s %-7s %s\n",
 			c->path->name, bench_workload_name(c->workload), c->size, r.pps, r.mbps, r.p50,
-			r.p99, r.exits, r.cpu, case_note(c, note, sizeof(note)));
+			r.p99, r.exits, r.cpu, r.host, r.peer, case_note(c, note, sizeof(note)));
 	}
 }
 
@@ -333,26 +363,29 @@ void bench_report_markdown(FILE *out, const struct bench_plan *plan,
 		fputc('\n', out);
 	}
 	fprintf(out, "\n## Results\n\nkpps: thousands of frames (tx, rx) or round trips (pingpong) "
-		"per second of guest TSC time; Mbit/s: frame bytes without FCS; p50/p99: round-trip "
+		"per second of guest TSC time (HOST: of the host's clock); Mbit/s: frame bytes without FCS; p50/p99: round-trip "
 		"latency; exits/pkt: KVM exits of the vCPU(s) per frame; cpu s/Mp: host CPU seconds "
-		"of every VMM thread per million frames.\n\n");
+		"of every VMM thread (HOST: testpmd's and the switch's) per million frames; /HOST and /QEMU: the path's kpps over that of the "
+		"HOST baseline (no VM: DPDK's virtio-user into iovirt switch) and of the same device "
+		"in QEMU, same workload and size.\n\n");
 	fprintf(out, "| path | workload | size | kpps | Mbit/s | p50 us | p99 us | exits/pkt | "
-		"cpu s/Mp | note |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+		"cpu s/Mp | /HOST | /QEMU | note |\n"
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
 	for (unsigned i = 0; i < plan->ncases; i++) {
 		const struct bench_case *c = &plan->cases[i];
 		unsigned all = path_skipped_run(plan, i);
 
 		if (all) {
-			fprintf(out, "| %s | all | - | - | - | - | - | - | - |", c->path->name);
+			fprintf(out, "| %s | all | - | - | - | - | - | - | - | - | - |", c->path->name);
 			md_cell(out, c->skipped);
 			fputc('\n', out);
 			i += all - 1;
 			continue;
 		}
-		row_fill(&r, c);
-		fprintf(out, "| %s | %s | %u | %s | %s | %s | %s | %s | %s |", c->path->name,
+		row_fill(&r, plan, c);
+		fprintf(out, "| %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s |", c->path->name,
 			bench_workload_name(c->workload), c->size, r.pps, r.mbps, r.p50, r.p99, r.exits,
-			r.cpu);
+			r.cpu, r.host, r.peer);
 		md_cell(out, case_note(c, note, sizeof(note)));
 		fputc('\n', out);
 	}

@@ -1,6 +1,7 @@
 /* A case's figures: per sample, then median, min and max over the good samples. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 
@@ -17,7 +18,7 @@ bool bench_sample_metric(const struct bench_case *c, const struct bench_sample *
 	const struct bench_guest_report *g = &s->res;
 	bool pingpong = c->workload == BENCH_WL_PINGPONG;
 
-	if (c->withheld || !s->ok || !g->packets || s->guest_s <= 0 || !s->tsc_khz)
+	if (c->withheld || !s->ok || !g->packets || s->guest_s <= 0)
 		return false;
 	switch (metric) {
 	case BENCH_M_PPS:
@@ -27,11 +28,11 @@ bool bench_sample_metric(const struct bench_case *c, const struct bench_sample *
 		*v = g->bytes * 8.0 / s->guest_s;
 		return !pingpong;
 	case BENCH_M_P50_US:
-		*v = g->p50 * 1e3 / s->tsc_khz;
-		return pingpong;
+		*v = s->tsc_khz ? g->p50 * 1e3 / s->tsc_khz : 0;
+		return pingpong && s->tsc_khz;
 	case BENCH_M_P99_US:
-		*v = g->p99 * 1e3 / s->tsc_khz;
-		return pingpong;
+		*v = s->tsc_khz ? g->p99 * 1e3 / s->tsc_khz : 0;
+		return pingpong && s->tsc_khz;
 	case BENCH_M_CPU_S_PER_MPKT:
 		*v = s->cpu_s / g->packets * 1e6;
 		return s->cpu_s >= 0;
@@ -67,4 +68,23 @@ int bench_case_stat(const struct bench_case *c, unsigned metric, struct bench_st
 	out->max = v[n - 1];
 	out->med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	return 0;
+}
+
+int bench_case_ratio(const struct bench_plan *plan, const struct bench_case *c, const char *other,
+		     double *out)
+{
+	struct bench_stat a, b;
+
+	if (!other || !strcmp(other, c->path->name) || bench_case_stat(c, BENCH_M_PPS, &a))
+		return -ENOENT;
+	for (unsigned i = 0; i < plan->ncases; i++) {
+		const struct bench_case *o = &plan->cases[i];
+
+		if (o == c || strcmp(o->path->name, other) || o->workload != c->workload ||
+		    o->size != c->size || bench_case_stat(o, BENCH_M_PPS, &b) || b.med <= 0)
+			continue;
+		*out = a.med / b.med;
+		return 0;
+	}
+	return -ENOENT;
 }

@@ -244,6 +244,9 @@ static int plan_build(struct bench_plan *plan, const struct bench_opts *o)
 				c->withheld = path->vmm == BENCH_VMM_QEMU && o->tcg;
 				if (cannot)
 					snprintf(c->skipped, sizeof(c->skipped), "%s", why);
+				else
+					bench_workload_check(path, c->workload, c->skipped,
+							     sizeof(c->skipped));
 				plan->ncases++;
 			}
 		}
@@ -276,7 +279,8 @@ static unsigned plan_run(struct bench_plan *plan)
 
 			progress(i, plan->ncases, c, r, plan->repeats);
 			ret = c->path->vmm == BENCH_VMM_IOVIRT ? bench_iovirt_run(plan, c, s) :
-				bench_qemu_run(plan, c, s);
+			      c->path->vmm == BENCH_VMM_HOST ? bench_host_run(plan, c, s) :
+							       bench_qemu_run(plan, c, s);
 			if (ret && !s->error[0])
 				snprintf(s->error, sizeof(s->error), "cannot run: %s", strerror(-ret));
 			failed += !s->ok;
@@ -309,17 +313,32 @@ static int report_write(const char *dir, const char *name, const struct bench_pl
 	return -1;
 }
 
+/* One line per skipped path; a path that runs some workloads names the ones it skips. */
 static void skipped_print(const struct bench_plan *plan, const struct bench_opts *o)
 {
 	for (unsigned p = 0; p < o->npaths; p++) {
 		const struct bench_path *path = o->paths[p];
-		const char *why = path->later;
+		unsigned ran = 0, printed_wl = 0;
 
-		for (unsigned i = 0; i < plan->ncases && !why; i++)
-			if (plan->cases[i].path == path && plan->cases[i].skipped[0])
-				why = plan->cases[i].skipped;
-		if (why)
-			fprintf(stderr, "iovirt bench: skipped %s: %s\n", path->name, why);
+		if (path->later) {
+			fprintf(stderr, "iovirt bench: skipped %s: %s\n", path->name, path->later);
+			continue;
+		}
+		for (unsigned i = 0; i < plan->ncases; i++)
+			ran += plan->cases[i].path == path && !plan->cases[i].skipped[0];
+		for (unsigned i = 0; i < plan->ncases; i++) {
+			const struct bench_case *c = &plan->cases[i];
+
+			if (c->path != path || !c->skipped[0] || (printed_wl & 1u << c->workload))
+				continue;
+			printed_wl |= 1u << c->workload;
+			if (!ran) {
+				fprintf(stderr, "iovirt bench: skipped %s: %s\n", path->name, c->skipped);
+				break;
+			}
+			fprintf(stderr, "iovirt bench: skipped %s %s: %s\n", path->name,
+				bench_workload_name(c->workload), c->skipped);
+		}
 	}
 }
 
@@ -347,7 +366,11 @@ static int bench_go(struct bench_plan *plan, struct bench_opts *o)
 	}
 	*plan = (struct bench_plan){ .count = o->count, .repeats = o->repeats,
 				     .timeout_s = o->timeout_s, .image = o->image, .qemu = o->qemu,
-				     .qemu_tcg_check = o->tcg };
+				     .qemu_tcg_check = o->tcg, .iovirt = "/proc/self/exe",
+#ifdef IOVIRT_HAVE_DPDK
+				     .switch_built = true,
+#endif
+	};
 	bench_machine_probe(&m, o->qemu);
 	ret = plan_build(plan, o);
 	if (ret >= 0)

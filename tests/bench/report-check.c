@@ -246,6 +246,27 @@ static bool status_is(const struct jv *s, const char *a)
 	return s && !strcmp(s->str, a);
 }
 
+/*
+ * A HOST baseline sample: the switch counted at least count frames in the
+ * timed section, and over the whole run it counted or dropped what testpmd
+ * sent, less at most HOST_IN_FLIGHT frames still in testpmd's ring at its stop.
+ */
+#define HOST_IN_FLIGHT 1024
+static int host_sample_check(const struct jv *pk, const struct jv *sent, const struct jv *cnt,
+			     const struct jv *hd, double count, const char *name, char *why,
+			     size_t len)
+{
+	if (pk->num < count)
+		return fail(why, len, "%s: %.0f frames in the section, not at least %.0f", name,
+			    pk->num, count);
+	if (!sent || !cnt || !hd || cnt->num + hd->num > sent->num ||
+	    sent->num - cnt->num - hd->num > HOST_IN_FLIGHT)
+		return fail(why, len, "%s: testpmd sent %.0f, the switch counted %.0f and dropped "
+			    "%.0f", name, sent ? sent->num : -1, cnt ? cnt->num : -1,
+			    hd ? hd->num : -1);
+	return 0;
+}
+
 static int sample_check(const struct jv *s, double count, const char *name, char *why,
 			size_t len)
 {
@@ -259,6 +280,8 @@ static int sample_check(const struct jv *s, double count, const char *name, char
 	if (!ok->b)
 		return fail(why, len, "%s: a run failed: %s", name,
 			    get(s, "error", J_STR) ? get(s, "error", J_STR)->str : "?");
+	if (!strncmp(name, "host-", 5)) /* HOST: a section of at least count frames in a stream */
+		return host_sample_check(pk, sent, cnt, hd, count, name, why, len);
 	if (pk->num + dr->num != count)
 		return fail(why, len, "%s: the guest counted %.0f + %.0f dropped, not %.0f", name,
 			    pk->num, dr->num, count);
@@ -347,7 +370,9 @@ int report_check(const char *json, size_t len, unsigned *ran, char *why, size_t 
 	return ret;
 }
 
-int report_path_status(const char *json, size_t len, const char *name, char *out, size_t out_len)
+/* Path name's string member key into out; 0 or -1. */
+static int path_member(const char *json, size_t len, const char *name, const char *key, char *out,
+		       size_t out_len)
 {
 	const struct jv *paths;
 	struct jv root;
@@ -358,13 +383,23 @@ int report_path_status(const char *json, size_t len, const char *name, char *out
 	paths = get(&root, "paths", J_ARR);
 	for (size_t i = 0; paths && i < paths->n; i++) {
 		const struct jv *n = get(&paths->kids[i], "name", J_STR);
-		const struct jv *st = get(&paths->kids[i], "status", J_STR);
+		const struct jv *v = get(&paths->kids[i], key, J_STR);
 
-		if (n && st && !strcmp(n->str, name)) {
-			snprintf(out, out_len, "%s", st->str);
+		if (n && v && !strcmp(n->str, name)) {
+			snprintf(out, out_len, "%s", v->str);
 			ret = 0;
 		}
 	}
 	jv_free(&root);
 	return ret;
+}
+
+int report_path_status(const char *json, size_t len, const char *name, char *out, size_t out_len)
+{
+	return path_member(json, len, name, "status", out, out_len);
+}
+
+int report_path_reason(const char *json, size_t len, const char *name, char *out, size_t out_len)
+{
+	return path_member(json, len, name, "reason", out, out_len);
 }

@@ -21,4 +21,7 @@ int report_check(const char *json, size_t len, unsigned *ran, char *why, size_t 
 /* The status of path name in the report ("ran", "skipped", ...) into out; 0 or -1. */
 int report_path_status(const char *json, size_t len, const char *name, char *out, size_t out_len);
 
+/* The reason path name gives for not running, into out; 0 or -1 (none). */
+int report_path_reason(const char *json, size_t len, const char *name, char *out, size_t out_len);
+
 #endif

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# iovirt bench without KVM: every VM path skipped with its reason, the paths not
+# iovirt bench without KVM: every VM path skipped with its reason (the HOST
+# baseline, no VM, runs where DPDK and hugepages are), the paths not
 # built yet listed, the reports written, exit 0; and its usage errors (exit 2,
 # nothing written) and failures (exit 1). With a usable /dev/kvm the run itself
 # is the vmm test test-bench's, and this part skips.
@@ -67,8 +68,11 @@ for name in ("iovirt-e1000", "iovirt-virtio", "qemu-e1000", "qemu-virtio", "vfio
     p = paths[name]
     assert p["status"] == "skipped" and p["reason"], (name, p)
 for c in d["cases"]:
+    if c["path"] == "host-virtio-user" and c["status"] == "ran":  # no VM: runs without KVM
+        assert c["workload"] == "tx" and c["figures"]["packets_per_s"]["median"] > 0, c
+        continue
     assert c["status"] == "skipped" and c["reason"] and not c["samples"] and not c["figures"], c
-print("ok: bench.json: schema 1, every path skipped with its reason")
+print("ok: bench.json: schema 1, every VM path skipped with its reason")
 PY
 grep -q "| iovirt-e1000 | .* | skipped | cannot open /dev/kvm" "$dir/report.md" || fail "report.md lacks the reason"
 echo "ok: iovirt bench --quick without KVM: exit 0, every VM path skipped with its reason"

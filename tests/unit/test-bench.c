@@ -307,8 +307,38 @@ static void test_report_text(void **state)
 
 		for (char *c = line; *c && *c != '\n'; c++)
 			bars += *c == '|' && (c == line || c[-1] != '\\');
-		assert_int_equal(bars, 11);
+		assert_int_equal(bars, 13);
 	}
+	free(md);
+	free(p);
+}
+
+/* Ratios: a path's median rate over the HOST baseline's and its QEMU peer's, same workload and size. */
+static void test_ratios(void **state)
+{
+	struct bench_plan *p = plan_make();
+	struct bench_case *host = &p->cases[p->ncases++], *qemu = &p->cases[3];
+	double r;
+	size_t len;
+	char *md;
+
+	*host = (struct bench_case){ .path = bench_path_find(BENCH_HOST_PATH),
+				     .workload = BENCH_WL_TX, .size = 64 };
+	sample_make(host, 1000, 0.0005, 0.001);   /* 2000 kpps; iovirt-virtio tx 64: 500 kpps */
+	assert_int_equal(bench_case_ratio(p, &p->cases[0], BENCH_HOST_PATH, &r), 0);
+	assert_true(r > 0.2499 && r < 0.2501);
+	assert_int_equal(bench_case_ratio(p, host, BENCH_HOST_PATH, &r), -ENOENT); /* itself */
+	assert_int_equal(bench_case_ratio(p, &p->cases[1], BENCH_HOST_PATH, &r), -ENOENT);
+	/* the QEMU peer ran under TCG (figures withheld): no ratio; with figures, one */
+	assert_int_equal(bench_case_ratio(p, &p->cases[0], p->cases[0].path->peer, &r), -ENOENT);
+	qemu->withheld = false;
+	assert_int_equal(bench_case_ratio(p, &p->cases[0], p->cases[0].path->peer, &r), 0);
+	assert_true(r > 249.99 && r < 250.01);      /* 500 kpps over QEMU's 2 kpps */
+	md = render(p, &len, bench_report_markdown);
+	assert_non_null(strstr(md, "| 0.25 | 250.00 |"));
+	free(md);
+	md = render(p, &len, bench_report_json);
+	assert_non_null(strstr(md, "\"ratio_to_host\": 0.25"));
 	free(md);
 	free(p);
 }
@@ -372,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_report_text),
+		cmocka_unit_test(test_ratios),
 		cmocka_unit_test(test_report_svg),
 		cmocka_unit_test(test_report_hostile),
 	};

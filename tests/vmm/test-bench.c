@@ -9,6 +9,10 @@
  *          the interop tier's form: the QEMU peers PATHS under TCG with
  *          --qemu-tcg-check (counts only, no figures), sizes 64 and 1500;
  *          each path must be "checked"; exit 77 without qemu-system-x86_64
+ *        test-bench IOVIRT --host
+ *          the HOST baseline (no VM: testpmd's virtio-user into iovirt switch),
+ *          tx at 64 and 1500 bytes: both cases must run with figures; exit 77
+ *          without DPDK in this iovirt, dpdk-testpmd or free hugepages
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -80,7 +84,10 @@ int main(int argc, char **argv)
 	char paths_opt[128], wl_opt[64];
 	char *tcg_args[] = { "--qemu-tcg-check", "--paths", paths_opt, "--workloads", wl_opt,
 			     "--sizes", "64,1500", "--count", "300" };
+	char *host_args[] = { "--paths", "host-virtio-user", "--workloads", "tx", "--sizes", "64,1500",
+			      "--count", "200000" };
 	bool tcg = argc >= 5 && !strcmp(argv[2], "--qemu-tcg");
+	bool host = argc >= 3 && !strcmp(argv[2], "--host");
 	static const char *const files[] = { "bench.json", "report.md", "chart.svg", "bench-guest.elf" };
 	char dir[] = "/tmp/iovirt-test-bench-XXXXXX", path[128], why[256], status[32];
 	unsigned ran;
@@ -96,12 +103,12 @@ int main(int argc, char **argv)
 		}
 		snprintf(paths_opt, sizeof(paths_opt), "%s", argv[3]);
 		snprintf(wl_opt, sizeof(wl_opt), "%s", argv[4]);
-	} else {
+	} else if (!host) {
 		test_require_kvm();
 	}
 	test_watchdog(tcg ? 290 : WATCHDOG_S);
 	TEST_ASSERT(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	rc = bench_run(argv[1], dir, tcg_args, tcg ? 9 : 0);
+	rc = host ? bench_run(argv[1], dir, host_args, 8) : bench_run(argv[1], dir, tcg_args, tcg ? 9 : 0);
 	TEST_ASSERT(rc == 0, "iovirt bench --quick: exit status %d", rc);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct stat st;
@@ -112,7 +119,18 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/bench.json", dir);
 	json = file_slurp(path, &len);
 	TEST_ASSERT(!report_check(json, len, &ran, why, sizeof(why)), "bench.json: %s", why);
-	if (tcg) {
+	if (host) {
+		TEST_ASSERT(!report_path_status(json, len, "host-virtio-user", status, sizeof(status)),
+			    "bench.json: no path host-virtio-user");
+		if (!strcmp(status, "skipped")) {
+			TEST_ASSERT(!report_path_reason(json, len, "host-virtio-user", why, sizeof(why)),
+				    "bench.json: host-virtio-user skipped without a reason");
+			printf("SKIP: the HOST baseline cannot run here: %s\n", why);
+			return TEST_SKIP;
+		}
+		TEST_ASSERT(!strcmp(status, "ran"), "path host-virtio-user: %s", status);
+		TEST_ASSERT(ran == 2, "%u cases of the HOST baseline ran with figures, not 2", ran);
+	} else if (tcg) {
 		for (char *p = strtok(paths_opt, ","); p; p = strtok(NULL, ",")) {
 			TEST_ASSERT(!report_path_status(json, len, p, status, sizeof(status)),
 				    "bench.json: no path %s", p);
