@@ -10,11 +10,25 @@
  * link up). Doorbells are KVM ioeventfds read by the back-end, interrupts
  * the MSI-X vectors' irqfds it writes.
  *
- * usage: test-vhost-user IMAGE
+ * usage: test-vhost-user IMAGE [--switch IOVIRT]
+ * With --switch the back-end is `IOVIRT switch` (DPDK's lib/vhost), a child
+ * process with one vhost-user port per NIC, the NICs its clients: the link
+ * tests SIGKILL the switch (both NICs lose their back-end; the guest checks
+ * the one it asked about) and start a new one, which the NICs find by
+ * themselves (client mode retries every second). Afterwards the VMM holds
+ * as many fds as before the first kill, and the switch counted frames both
+ * ways. The test makes the 2 MiB hugepages the switch needs (in the lab).
  * Fails on a guest assertion, a report with ok=0, a guest status other than
  * 0, a back-end protocol error, or when it outlives WATCHDOG_S.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +49,125 @@ struct run {
 	struct platform plat;
 	struct vu_wire *wire;
 	struct pci_device *dev[VU_WIRE_PORTS];
+	/* --switch */
+	const char *iovirt;
+	pid_t sw;
+	char dir[64], sock[VU_WIRE_PORTS][96], sw_out[96];
+	int fds_before_kill;
 };
+
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	TEST_ASSERT(d, "/proc/self/fd: %s", strerror(errno));
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[16384];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, needle);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = 0;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+#define HUGE_FREE "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+#define HUGE_NR   "/proc/sys/vm/nr_hugepages"
+
+/* 2 MiB hugepages and a hugetlbfs for the switch: reserve 128 more and mount one when missing. */
+static void hugepages_ensure(void)
+{
+	FILE *f;
+
+	if (read_long(HUGE_FREE) < 64 && (f = fopen(HUGE_NR, "we"))) {
+		fprintf(f, "%ld\n", read_long(HUGE_NR) + 128);
+		fclose(f);
+	}
+	if (!file_has("/proc/mounts", " hugetlbfs ")) {
+		mkdir("/dev/hugepages", 0755);
+		if (mount("none", "/dev/hugepages", "hugetlbfs", 0, NULL))
+			printf("host: cannot mount hugetlbfs: %s\n", strerror(errno));
+	}
+}
+
+static void switch_start(struct run *r)
+{
+	char *argv[] = { (char *)r->iovirt, "switch", "--port", r->sock[0], "--port", r->sock[1],
+			 "--mbufs", "2047", NULL };
+	int out = open(r->sw_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	TEST_ASSERT(out >= 0, "%s: %s", r->sw_out, strerror(errno));
+	r->sw = fork();
+	TEST_ASSERT(r->sw >= 0, "fork: %s", strerror(errno));
+	if (r->sw == 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(out);
+	for (int i = 0; i < 300 && !file_has(r->sw_out, "switch: ready"); i++)
+		usleep(100000);
+	TEST_ASSERT(file_has(r->sw_out, "switch: ready"), "iovirt switch did not start (%ld free "
+		    "hugepages); its output is in %s", read_long(HUGE_FREE), r->sw_out);
+}
+
+/* SIGKILL: the back-end dies with no goodbye. */
+static void switch_kill(struct run *r)
+{
+	kill(r->sw, SIGKILL);
+	TEST_ASSERT(waitpid(r->sw, NULL, 0) == r->sw, "waitpid switch");
+	r->sw = -1;
+}
+
+/* Both NICs have their queues with a back-end again (at most 15 s). */
+static void nics_running_wait(struct run *r)
+{
+	struct vhost_user_net_stats st[VU_WIRE_PORTS];
+
+	for (int i = 0; i < 150; i++) {
+		vhost_user_net_stats_get(r->dev[0], &st[0]);
+		vhost_user_net_stats_get(r->dev[1], &st[1]);
+		if (st[0].running && st[1].running)
+			return;
+		usleep(100000);
+	}
+	TEST_ASSERT(0, "the NICs did not get back to the new switch in 15 s (%s; %s)",
+		    st[0].last_error, st[1].last_error);
+}
+
+static void nic_plug_switch(struct run *r, unsigned i)
+{
+	struct vhost_user_net_config cfg = { .socket = r->sock[i], .fd = -1 };
+	int ret;
+
+	nic_default_mac(i, cfg.mac);
+	ret = vhost_user_net_create(&r->vm, r->plat.pci, &cfg, &r->dev[i]);
+	TEST_ASSERT(!ret, "vhost_user_net_create %s: %s", r->sock[i], strerror(-ret));
+}
 
 static void nic_plug(struct run *r, unsigned i)
 {
@@ -65,12 +197,64 @@ static void sync_handle(struct run *r, struct ucall *uc)
 	TEST_ASSERT(i < VU_WIRE_PORTS, "link sync for NIC %llu", (unsigned long long)i);
 	printf("host: back-end of nic=%llu %s\n", (unsigned long long)i,
 	       stage == SYNC_LINK_UP ? "comes back" : "dies");
+	if (r->iovirt && stage == SYNC_LINK_DOWN) {
+		nics_running_wait(r);
+		if (!r->fds_before_kill)
+			r->fds_before_kill = fd_count();
+		switch_kill(r);
+		return;
+	}
+	if (r->iovirt) {
+		switch_start(r);
+		nics_running_wait(r);
+		return;
+	}
 	if (stage == SYNC_LINK_DOWN) {
 		vu_wire_detach(r->wire, i);
 		return;
 	}
 	ret = vhost_user_net_attach_fd(r->dev[i], vu_wire_attach(r->wire, i));
 	TEST_ASSERT(!ret, "reattach nic %llu: %s", (unsigned long long)i, strerror(-ret));
+}
+
+/* The switch's counters at its exit (SIGTERM): both ports took and delivered frames. */
+static void switch_finish(struct run *r)
+{
+	char line[512];
+	unsigned ports = 0;
+	FILE *f;
+	int status;
+
+	kill(r->sw, SIGTERM);
+	TEST_ASSERT(waitpid(r->sw, &status, 0) == r->sw && WIFEXITED(status) &&
+		    !WEXITSTATUS(status), "iovirt switch did not exit 0 on SIGTERM");
+	f = fopen(r->sw_out, "re");
+	TEST_ASSERT(f, "%s: %s", r->sw_out, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		const char *rx = strstr(line, " rx="), *tx = strstr(line, " tx=");
+
+		if (strncmp(line, "stats: port=", 12) || !rx || !tx)
+			continue;
+		printf("host: %s", line);
+		ports += strtoull(rx + 4, NULL, 10) > 0 && strtoull(tx + 4, NULL, 10) > 0;
+	}
+	fclose(f);
+	TEST_ASSERT(ports >= 2, "the last switch did not carry frames both ways on both ports");
+	unlink(r->sw_out);
+	rmdir(r->dir);
+}
+
+static void switch_setup(struct run *r)
+{
+	snprintf(r->dir, sizeof(r->dir), "/tmp/iovirt-test-vu-XXXXXX");
+	TEST_ASSERT(mkdtemp(r->dir), "mkdtemp: %s", strerror(errno));
+	for (unsigned i = 0; i < VU_WIRE_PORTS; i++)
+		snprintf(r->sock[i], sizeof(r->sock[i]), "%s/port%u.sock", r->dir, i);
+	snprintf(r->sw_out, sizeof(r->sw_out), "%s/switch.out", r->dir);
+	hugepages_ensure();
+	switch_start(r);
+	nic_plug_switch(r, 0);
+	nic_plug_switch(r, 1);
 }
 
 int main(int argc, char **argv)
@@ -81,11 +265,16 @@ int main(int argc, char **argv)
 	struct ucall uc;
 
 	TEST_ASSERT(r, "no memory");
+	r->iovirt = argc >= 4 && !strcmp(argv[2], "--switch") ? argv[3] : NULL;
 	test_watchdog(WATCHDOG_S);
 	test_vm_create(&r->vm, &r->plat, image, 1, 128 << 20, 1);
-	TEST_ASSERT(!vu_wire_start(&r->wire), "wire");
-	nic_plug(r, 0);
-	nic_plug(r, 1);
+	if (r->iovirt) {
+		switch_setup(r);
+	} else {
+		TEST_ASSERT(!vu_wire_start(&r->wire), "wire");
+		nic_plug(r, 0);
+		nic_plug(r, 1);
+	}
 	for (;;) {
 		uint64_t cmd = test_vcpu_ucall(r->vm.vcpus[0], &uc);
 
@@ -100,6 +289,23 @@ int main(int argc, char **argv)
 		}
 	}
 	TEST_ASSERT(uc.args[0] == 0, "guest status %llu", (unsigned long long)uc.args[0]);
+	if (r->iovirt) {
+		struct vhost_user_net_stats ns;
+		int fds = fd_count();
+
+		printf("host: fds before the first kill %d, at the end %d\n", r->fds_before_kill, fds);
+		TEST_ASSERT(r->fds_before_kill, "the guest never asked for a link test");
+		TEST_ASSERT(fds == r->fds_before_kill, "the VMM holds %d fds, %d before the kills",
+			    fds, r->fds_before_kill);
+		vhost_user_net_stats_get(r->dev[0], &ns);
+		TEST_ASSERT(ns.connects >= 3, "nic 0 negotiated %llu sessions, want 3 (two restarts)",
+			    (unsigned long long)ns.connects);
+		switch_finish(r);
+		vm_destroy(&r->vm);
+		free(r);
+		printf("ok: nic-traffic over vhost-user through iovirt switch, killed and restarted\n");
+		return 0;
+	}
 	vu_wire_stats_get(r->wire, &st);
 	printf("host: wire forwarded %llu + %llu frames, dropped %llu + %llu, sessions %llu + %llu\n",
 	       (unsigned long long)st.forwarded[0], (unsigned long long)st.forwarded[1],
