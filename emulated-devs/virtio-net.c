@@ -179,49 +179,26 @@ static bool net_tx_process(struct virtio_net *n, unsigned q)
 
 /* --- the control queue: only VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET is understood --- */
 
-/* Carry out one command; the ack byte. */
-static uint8_t net_ctrl_command(struct virtio_net *n, const struct virtq_chain *c)
+static uint8_t net_pairs_set(void *opaque, uint16_t pairs)
 {
-	uint8_t cmd[2];
-	uint16_t pairs;
+	struct virtio_net *n = opaque;
 
-	if (c->out_bytes < sizeof(cmd))
-		return VIRTIO_NET_ERR;
-	iov_to_buf(n->iov, c->n_out, 0, cmd, sizeof(cmd));
-	if (cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
-	    !net_has(n, VIRTIO_NET_F_MQ) || c->out_bytes < sizeof(cmd) + sizeof(pairs))
-		return VIRTIO_NET_ERR;
-	iov_to_buf(n->iov, c->n_out, sizeof(cmd), &pairs, sizeof(pairs));
-	pairs = le16toh(pairs);
-	if (pairs < 1 || pairs > VIRTIO_NET_MAX_PAIRS)
+	if (!net_has(n, VIRTIO_NET_F_MQ) || pairs < 1 || pairs > VIRTIO_NET_MAX_PAIRS)
 		return VIRTIO_NET_ERR;
 	n->pairs = pairs;
 	return VIRTIO_NET_OK;
 }
 
-/* A command chain: readable class, command and data, then a writable ack byte. */
 static void net_ctrl_process(struct virtio_net *n)
 {
 	unsigned q = net_has(n, VIRTIO_NET_F_MQ) ? 2 * VIRTIO_NET_MAX_PAIRS : 2;
-	struct virtq *vq = virtio_pci_vq(&n->vp, q);
-	struct virtq_chain c;
-	uint8_t ack;
-	int ret;
 
 	if (!net_has(n, VIRTIO_NET_F_CTRL_VQ) || !virtio_pci_queue_live(&n->vp, q))
 		return;
-	while ((ret = virtq_pop(vq, n->iov, VIRTIO_NET_QUEUE_MAX, &c)) > 0) {
-		if (!c.in_bytes) {
-			ret = -EIO;
-			break;
-		}
-		ack = net_ctrl_command(n, &c);
-		iov_from_buf(n->iov + c.n_out, c.n_in, 0, &ack, sizeof(ack));
-		virtq_push(vq, c.head, sizeof(ack));
+	if (virtio_net_ctrl_process(&n->vp, q, n->iov, VIRTIO_NET_QUEUE_MAX, net_pairs_set, n)) {
+		n->stats.interrupts++;
+		virtio_pci_queue_interrupt(&n->vp, q);
 	}
-	if (ret < 0)
-		virtio_pci_set_needs_reset(&n->vp);
-	net_queue_interrupt(n, vq, q);
 }
 
 /* --- receive --- */

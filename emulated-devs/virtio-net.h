@@ -29,6 +29,8 @@ struct pci_root;
 struct pci_device;
 struct guest_mem;
 struct net_backend;
+struct virtio_pci;
+struct iovec;
 
 /* Feature bits (virtio 5.1.3). */
 #define VIRTIO_NET_F_CSUM       0
@@ -106,5 +108,17 @@ void virtio_net_link_changed(struct pci_device *dev);
 
 /* A copy of the device's counters. */
 void virtio_net_stats_get(struct pci_device *dev, struct virtio_net_stats *out);
+
+/*
+ * Answer every command the driver posted on control queue q of vp (live,
+ * with CTRL_VQ negotiated): MQ_VQ_PAIRS_SET goes to pairs_set, whose return
+ * is the ack byte; any other command gets VIRTIO_NET_ERR. iov is scratch
+ * space of iov_max entries. A chain with no writable byte marks the device
+ * NEEDS_RESET. Returns whether the driver wants the queue's interrupt. The
+ * caller holds whatever lock guards the queue.
+ */
+bool virtio_net_ctrl_process(struct virtio_pci *vp, unsigned q, struct iovec *iov,
+			     unsigned iov_max, uint8_t (*pairs_set)(void *opaque, uint16_t pairs),
+			     void *opaque);
 
 #endif

@@ -386,8 +386,10 @@ static unsigned vu_ctrl_queue(struct vu_net *n)
  * back-end's rings follow now if it runs (a back-end that comes later gets
  * the count with the queues). The ack byte.
  */
-static uint8_t vu_pairs_set(struct vu_net *n, uint16_t pairs)
+static uint8_t vu_pairs_set(void *opaque, uint16_t pairs)
 {
+	struct vu_net *n = opaque;
+
 	if (!(n->vp.driver_features & BIT(VIRTIO_NET_F_MQ)) || pairs < 1 || pairs > n->queue_pairs)
 		return VIRTIO_NET_ERR;
 	n->pairs = pairs;
@@ -396,45 +398,15 @@ static uint8_t vu_pairs_set(struct vu_net *n, uint16_t pairs)
 	return VIRTIO_NET_OK;
 }
 
-/* One command chain: class, command and data readable, then the writable ack byte. */
-static uint8_t vu_ctrl_command(struct vu_net *n, const struct virtq_chain *c)
-{
-	uint8_t cmd[2];
-	uint16_t pairs;
-
-	if (c->out_bytes < sizeof(cmd) + sizeof(pairs))
-		return VIRTIO_NET_ERR;
-	iov_to_buf(n->ctrl_iov, c->n_out, 0, cmd, sizeof(cmd));
-	if (cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
-		return VIRTIO_NET_ERR;
-	iov_to_buf(n->ctrl_iov, c->n_out, sizeof(cmd), &pairs, sizeof(pairs));
-	return vu_pairs_set(n, le16toh(pairs));
-}
-
 /* Answer every command the driver posted. Under vp.lock. */
 static void vu_ctrl_process(struct vu_net *n)
 {
 	unsigned q = vu_ctrl_queue(n);
-	struct virtq *vq = virtio_pci_vq(&n->vp, q);
-	struct virtq_chain c;
-	uint8_t ack;
-	int ret;
 
 	if (!(n->vp.driver_features & BIT(VIRTIO_NET_F_CTRL_VQ)) ||
 	    !virtio_pci_queue_live(&n->vp, q))
 		return;
-	while ((ret = virtq_pop(vq, n->ctrl_iov, VU_QUEUE_MAX, &c)) > 0) {
-		if (!c.in_bytes) {
-			ret = -EIO;
-			break;
-		}
-		ack = vu_ctrl_command(n, &c);
-		iov_from_buf(n->ctrl_iov + c.n_out, c.n_in, 0, &ack, sizeof(ack));
-		virtq_push(vq, c.head, sizeof(ack));
-	}
-	if (ret < 0)
-		virtio_pci_set_needs_reset(&n->vp);
-	if (virtq_need_notify(vq))
+	if (virtio_net_ctrl_process(&n->vp, q, n->ctrl_iov, VU_QUEUE_MAX, vu_pairs_set, n))
 		virtio_pci_queue_interrupt(&n->vp, q);
 }
 
