@@ -161,6 +161,35 @@ int bench_child_stop(pid_t pid, int sig, double timeout_s);
 /* Whether the first 64 KiB of the file at path contain needle. */
 bool bench_file_has(const char *path, const char *needle);
 
+/* `iovirt switch` as a child: one vhost-user server port, sock, in its own directory. */
+struct bench_switch {
+	char dir[64], sock[96], out[96];
+	pid_t pid;
+};
+
+/* Port 0's counters (the 'stats:' line). */
+struct bench_switch_counts {
+	uint64_t rx, tx, drops, rx_bytes;
+};
+
+/*
+ * Start `iovirt switch --mode mode --busy-poll` (iovirt: the program; on CPU
+ * core, or anywhere when core < 0) and wait until it is ready. 0, or -errno
+ * with err set; call bench_switch_stop() either way.
+ */
+int bench_switch_start(struct bench_switch *sw, const char *iovirt, const char *mode, int core,
+		       char *err, size_t len);
+
+/* Port 0's counters now (asked with SIGUSR1, at most 1 s). 0 or -errno. */
+int bench_switch_counts(const struct bench_switch *sw, struct bench_switch_counts *c);
+
+/*
+ * Stop the switch (SIGTERM) and read its final counters into c; keep leaves
+ * its directory (output, socket) for a reader of an error. The wait status
+ * or -ETIMEDOUT.
+ */
+int bench_switch_stop(struct bench_switch *sw, struct bench_switch_counts *c, bool keep);
+
 /* A case's figures over its good samples: median, min and max. */
 struct bench_stat { double med, min, max; unsigned n; };
 enum bench_metric {

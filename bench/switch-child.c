@@ -1,0 +1,105 @@
+/*
+ * `iovirt switch` as a child of the harness: one vhost-user port (server) in
+ * a private directory, its counters read from the 'stats:' lines it prints
+ * on SIGUSR1 and at exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* The last port-0 counters in the output, and how many such lines there are. */
+static unsigned port0_read(const struct bench_switch *sw, struct bench_switch_counts *c)
+{
+	FILE *f = fopen(sw->out, "re");
+	char line[512];
+	unsigned lines = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *rx = strstr(line, " rx="), *tx = strstr(line, " tx="),
+			   *dr = strstr(line, " drops="), *rb = strstr(line, " rx_bytes=");
+
+		if (strncmp(line, "stats: port=0 ", 14) || !rx || !tx || !dr || !rb)
+			continue;
+		c->rx = strtoull(rx + 4, NULL, 10);
+		c->tx = strtoull(tx + 4, NULL, 10);
+		c->drops = strtoull(dr + 7, NULL, 10);
+		c->rx_bytes = strtoull(rb + 10, NULL, 10);
+		lines++;
+	}
+	fclose(f);
+	return lines;
+}
+
+int bench_switch_start(struct bench_switch *sw, const char *iovirt, const char *mode, int core,
+		       char *err, size_t len)
+{
+	char cores[16];
+	char *argv[] = { (char *)iovirt, "switch", "--port", sw->sock, "--mode", (char *)mode,
+			 "--mbufs", "4095", "--busy-poll", core >= 0 ? "--cores" : NULL, cores,
+			 NULL };
+	double deadline = bench_now_s() + 20;
+
+	*sw = (struct bench_switch){ .pid = -1 };
+	snprintf(cores, sizeof(cores), "%d", core);
+	snprintf(sw->dir, sizeof(sw->dir), "/tmp/iovirt-bench-XXXXXX");
+	if (!mkdtemp(sw->dir)) {
+		snprintf(err, len, "cannot make a directory for the switch: %s", strerror(errno));
+		return -errno;
+	}
+	snprintf(sw->sock, sizeof(sw->sock), "%s/port.sock", sw->dir);
+	snprintf(sw->out, sizeof(sw->out), "%s/switch.out", sw->dir);
+	sw->pid = bench_child_spawn(argv, sw->out);
+	if (sw->pid < 0) {
+		snprintf(err, len, "cannot start iovirt switch: %s", strerror((int)-sw->pid));
+		return (int)sw->pid;
+	}
+	while (!bench_file_has(sw->out, "switch: ready") && bench_now_s() < deadline)
+		usleep(20000);
+	if (!bench_file_has(sw->out, "switch: ready")) {
+		snprintf(err, len, "iovirt switch did not start (its output: %s)", sw->out);
+		return -EIO;
+	}
+	return 0;
+}
+
+int bench_switch_counts(const struct bench_switch *sw, struct bench_switch_counts *c)
+{
+	const struct timespec nap = { .tv_nsec = 2000000 };
+	double deadline = bench_now_s() + 1;
+	unsigned before = port0_read(sw, c);
+
+	if (kill(sw->pid, SIGUSR1))
+		return -errno;
+	while (bench_now_s() < deadline) {
+		nanosleep(&nap, NULL);
+		if (port0_read(sw, c) > before)
+			return 0;
+	}
+	return -ETIMEDOUT;
+}
+
+int bench_switch_stop(struct bench_switch *sw, struct bench_switch_counts *c, bool keep)
+{
+	int status = 0;
+
+	if (sw->pid > 0) {
+		status = bench_child_stop(sw->pid, SIGTERM, 20);
+		sw->pid = -1;
+	}
+	*c = (struct bench_switch_counts){ 0 };
+	port0_read(sw, c);
+	if (!keep) {
+		unlink(sw->out);
+		unlink(sw->sock);
+		rmdir(sw->dir);
+	}
+	return status;
+}
