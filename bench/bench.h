@@ -40,6 +40,7 @@ struct bench_path {
 	const char *summary;
 	const char *later;   /* BENCH_VMM_LATER: why it does not run yet */
 	const char *peer;    /* the QEMU path the same device is compared with, or NULL */
+	bool vhost_user;     /* the NIC's back-end is iovirt switch, a child process */
 };
 
 #define BENCH_HOST_PATH "host-virtio-user" /* the baseline every path's rate is divided by */

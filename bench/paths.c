@@ -28,9 +28,9 @@ const struct bench_path bench_paths[] = {
 	{ .name = "qemu-virtio", .vmm = BENCH_VMM_QEMU,
 	  .model = "virtio-net-pci,disable-legacy=on,disable-modern=off",
 	  .summary = "QEMU 7.2's virtio-net-pci (userspace data path), -accel kvm" },
-	{ .name = "iovirt-vhost-user", .vmm = BENCH_VMM_LATER,
-	  .summary = "virtio-net over vhost-user to iovirt switch", .peer = "qemu-vhost-user",
-	  .later = "not in the benchmark yet (the harness does not start iovirt switch for a VM)" },
+	{ .name = "iovirt-vhost-user", .vmm = BENCH_VMM_IOVIRT, .vhost_user = true,
+	  .summary = "iovirt's virtio-net over vhost-user to iovirt switch (sink, reflect)",
+	  .peer = "qemu-vhost-user" },
 	{ .name = "qemu-vhost-user", .vmm = BENCH_VMM_LATER,
 	  .summary = "QEMU's -netdev vhost-user to iovirt switch",
 	  .later = "not in the benchmark yet (the harness does not start iovirt switch for a VM)" },
@@ -90,7 +90,7 @@ static int program_find(const char *prog)
 	return -ENOENT;
 }
 
-/* Free 2 MiB hugepages (the HOST baseline's switch and testpmd need about 100). */
+/* Free 2 MiB hugepages (the switch and testpmd need about 100). */
 static long hugepages_free(void)
 {
 	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "re");
@@ -103,13 +103,14 @@ static long hugepages_free(void)
 	return n;
 }
 
-static int host_check(const struct bench_plan *plan, char *why, size_t len)
+/* What iovirt switch needs (the HOST baseline also dpdk-testpmd); 0 or -errno with why. */
+static int switch_check(const struct bench_plan *plan, bool testpmd, char *why, size_t len)
 {
 	if (!plan->switch_built) {
 		snprintf(why, len, "this iovirt was built without DPDK (no iovirt switch)");
 		return -EOPNOTSUPP;
 	}
-	if (program_find("dpdk-testpmd")) {
+	if (testpmd && program_find("dpdk-testpmd")) {
 		snprintf(why, len, "dpdk-testpmd not found (Debian package dpdk-dev)");
 		return -ENOENT;
 	}
@@ -123,6 +124,10 @@ static int host_check(const struct bench_plan *plan, char *why, size_t len)
 
 int bench_workload_check(const struct bench_path *path, unsigned workload, char *why, size_t len)
 {
+	if (path->vhost_user && workload == BENCH_WL_RX) {
+		snprintf(why, len, "iovirt switch has no generator mode (sink and reflect only)");
+		return -EOPNOTSUPP;
+	}
 	if (path->vmm != BENCH_VMM_HOST || workload == BENCH_WL_TX)
 		return 0;
 	snprintf(why, len, "the HOST baseline only transmits (testpmd has no %s workload)",
@@ -139,8 +144,11 @@ int bench_path_check(const struct bench_path *path, const struct bench_plan *pla
 		snprintf(why, len, "%s", path->later);
 		return -EOPNOTSUPP;
 	}
-	if (path->vmm == BENCH_VMM_HOST)
-		return host_check(plan, why, len);
+	if (path->vmm == BENCH_VMM_HOST || path->vhost_user) {
+		ret = switch_check(plan, path->vmm == BENCH_VMM_HOST, why, len);
+		if (ret || path->vmm == BENCH_VMM_HOST)
+			return ret;
+	}
 	if (path->vmm == BENCH_VMM_QEMU) {
 		if (program_find(plan->qemu)) {
 			snprintf(why, len, "%s not found (install qemu-system-x86)", plan->qemu);

@@ -39,15 +39,20 @@ struct run {
 	struct snap start, end;
 	bool have_start, have_end;
 	char bad_line[BENCH_REASON_MAX];
+	struct bench_switch sw;   /* the vhost-user path's back-end (sw.pid > 0) */
 };
 
-static void snap_take(struct vcpu *vcpu, struct snap *sn)
+static void snap_take(struct run *r, struct vcpu *vcpu, struct snap *sn)
 {
+	uint64_t sw_ns = 0;
+
 	sn->exits_ok = true;
 	for (unsigned i = 0; i < BENCH_EXIT_REASONS; i++)
 		if (vcpu_stat(vcpu, bench_exit_names[i], &sn->exits[i]))
 			sn->exits[i] = UINT64_MAX; /* this kernel lacks the statistic */
-	sn->cpu_ok = !bench_cpu_ns(0, &sn->cpu_ns);
+	sn->cpu_ok = !bench_cpu_ns(0, &sn->cpu_ns) &&
+		     (r->sw.pid <= 0 || !bench_cpu_ns(r->sw.pid, &sw_ns));
+	sn->cpu_ns += sw_ns;
 	sn->wall = bench_now_s();
 }
 
@@ -75,9 +80,9 @@ static void print_handle(struct run *r, struct vcpu *vcpu, const char *line)
 	if (rep.start && !r->have_start) {
 		r->s->tsc_khz = rep.tsc_khz;
 		r->have_start = true;
-		snap_take(vcpu, &r->start);
+		snap_take(r, vcpu, &r->start);
 	} else if (!rep.start && r->have_start && !r->have_end) {
-		snap_take(vcpu, &r->end);
+		snap_take(r, vcpu, &r->end);
 		r->s->res = rep;
 		r->have_end = true;
 	}
@@ -116,6 +121,23 @@ static void backend_settle(struct net_backend *be, unsigned workload, uint64_t w
 	}
 }
 
+/*
+ * The switch's count (tx: sink, pingpong: reflect) against the guest's, once
+ * it has seen them all (at most 2 s: its thread may lag the guest).
+ */
+static void switch_counts_check(struct run *r)
+{
+	struct bench_sample *s = r->s;
+	struct bench_switch_counts c = { 0 };
+	uint64_t want = r->c->workload == BENCH_WL_TX ? s->res.packets : 0;
+
+	for (int i = 0; i < 100 && !bench_switch_counts(&r->sw, &c) && c.rx + c.drops < want; i++)
+		usleep(20000);
+	s->host_sent = r->c->workload == BENCH_WL_TX ? (int64_t)s->res.packets : (int64_t)c.rx;
+	s->host_counted = r->c->workload == BENCH_WL_TX ? (int64_t)c.rx : (int64_t)c.tx;
+	s->host_drops = (int64_t)c.drops;
+}
+
 /* The host's count of the frames against the guest's; sets s->ok and s->error. */
 static void counts_check(struct run *r, struct nic *nic)
 {
@@ -124,6 +146,10 @@ static void counts_check(struct run *r, struct nic *nic)
 	struct net_backend_stats st;
 	struct net_gen_stats gen;
 
+	if (r->sw.pid > 0) {
+		switch_counts_check(r);
+		goto check;
+	}
 	backend_settle(nic->be, r->c->workload, g->packets);
 	net_backend_stats(nic->be, &st);
 	switch (r->c->workload) {
@@ -145,6 +171,7 @@ static void counts_check(struct run *r, struct nic *nic)
 		s->host_drops = (int64_t)(st.rx_dropped + st.tx_dropped);
 		break;
 	}
+check:
 	if (s->host_counted != s->host_sent - s->host_drops) {
 		snprintf(s->error, sizeof(s->error), "counted %lld frames, sent %lld minus %lld "
 			 "dropped", (long long)s->host_counted, (long long)s->host_sent,
@@ -170,16 +197,25 @@ static void sample_fill(struct run *r)
 static int vm_setup(struct run *r, struct vm *vm, struct nic *nic)
 {
 	struct vm_config cfg = { .ram_size = BENCH_RAM, .ncpus = 1 };
-	char arg[NET_BE_SPEC_MAX + 32], be[NET_BE_SPEC_MAX];
+	char arg[sizeof(r->sw.sock) + 32], be[NET_BE_SPEC_MAX];
 	struct nic_spec spec;
 	struct platform plat;
 	const char *why = "", *stage = "";
 	int ret;
 
-	ret = bench_backend_spec(r->c->workload, r->c->size, r->plan->count, be, sizeof(be));
-	if (ret)
-		return ret;
-	snprintf(arg, sizeof(arg), "%s,backend=%s", r->c->path->model, be);
+	if (r->c->path->vhost_user) {
+		ret = bench_switch_start(&r->sw, r->plan->iovirt, r->c->workload == BENCH_WL_TX ?
+					 "sink" : "reflect", -1, r->s->error, sizeof(r->s->error));
+		if (ret)
+			return ret;
+		snprintf(arg, sizeof(arg), "vhost-user,socket=%s", r->sw.sock);
+	} else {
+		ret = bench_backend_spec(r->c->workload, r->c->size, r->plan->count, be,
+					 sizeof(be));
+		if (ret)
+			return ret;
+		snprintf(arg, sizeof(arg), "%s,backend=%s", r->c->path->model, be);
+	}
 	ret = nic_spec_parse(arg, &spec, &why);
 	if (ret) {
 		snprintf(r->s->error, sizeof(r->s->error), "%s: %s", arg, why);
@@ -207,7 +243,8 @@ static int vm_setup(struct run *r, struct vm *vm, struct nic *nic)
 int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 		     struct bench_sample *s)
 {
-	struct run r = { .plan = plan, .c = c, .s = s };
+	struct run r = { .plan = plan, .c = c, .s = s, .sw = { .pid = -1 } };
+	struct bench_switch_counts last;
 	struct nic nic;
 	struct vm vm;
 	int ret;
@@ -215,8 +252,10 @@ int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
 				    .host_drops = -1 };
 	ret = vm_setup(&r, &vm, &nic);
-	if (ret)
+	if (ret) {
+		bench_switch_stop(&r.sw, &last, true);
 		return ret;
+	}
 	vm.ucall_fn = bench_ucall;
 	vm.ucall_opaque = &r;
 	ret = vm_run(&vm, plan->timeout_s * 1000);
@@ -237,5 +276,6 @@ int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 		counts_check(&r, &nic);
 	}
 	vm_destroy(&vm);
+	bench_switch_stop(&r.sw, &last, !s->ok);
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
  * `iovirt bench --quick` end to end on this machine's KVM: exit 0, the three
  * report files, and a JSON report (read by tests/bench/report-check.c) in
- * which both iovirt paths ran every workload, every other path ran or says
+ * which both in-VMM iovirt paths ran every workload and iovirt-vhost-user
+ * (iovirt switch as its back-end, with the hugepages this test reserves) tx
+ * and pingpong unless this iovirt was built without DPDK, every other path ran or says
  * why not, and every run's counts agree (never a speed target).
  *
  * usage: test-bench IOVIRT
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
 		snprintf(wl_opt, sizeof(wl_opt), "%s", argv[4]);
 	} else if (!host) {
 		test_require_kvm();
+		test_hugepages_ensure(128); /* for iovirt-vhost-user's switch */
 	}
 	test_watchdog(tcg ? 290 : WATCHDOG_S);
 	TEST_ASSERT(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
@@ -138,14 +141,24 @@ int main(int argc, char **argv)
 		}
 		TEST_ASSERT(ran == 0, "%u cases with figures from TCG", ran);
 	} else {
+		unsigned want = 8;
+
 		for (const char *const *p = (const char *const[]){ "iovirt-e1000", "iovirt-virtio",
-								    NULL }; *p; p++) {
+								    "iovirt-vhost-user", NULL };
+		     *p; p++) {
 			TEST_ASSERT(!report_path_status(json, len, *p, status, sizeof(status)),
 				    "bench.json: no path %s", *p);
+			if (strcmp(status, "ran") && !strcmp(*p, "iovirt-vhost-user") &&
+			    !report_path_reason(json, len, *p, why, sizeof(why)) &&
+			    strstr(why, "without DPDK")) {
+				printf("note: %s: %s\n", *p, why); /* a build choice, not this machine */
+				want = 6;
+				continue;
+			}
 			TEST_ASSERT(!strcmp(status, "ran"), "path %s: %s", *p, status);
 		}
-		TEST_ASSERT(ran >= 6, "only %u cases ran (want the 3 workloads on both iovirt paths)",
-			    ran);
+		TEST_ASSERT(ran >= want, "only %u cases ran (want %u: the 3 workloads on iovirt-e1000 "
+			    "and iovirt-virtio, tx and pingpong on iovirt-vhost-user)", ran, want);
 	}
 	printf("ok: iovirt bench --quick: %u cases ran, report in %s\n", ran, dir);
 	snprintf(path, sizeof(path), "%s/report.md", dir);

@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <linux/kvm.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guest-image.h"
@@ -92,4 +95,49 @@ uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc)
 	TEST_ASSERT(r == VCPU_EXIT_UCALL, "vCPU %u stopped: %s: %s", vcpu->id,
 		    vm_stop_reason_name(vcpu->vm->stop_reason), vcpu->vm->stop_msg);
 	return get_ucall(vcpu, uc);
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static bool hugetlbfs_mounted(void)
+{
+	FILE *f = fopen("/proc/mounts", "re");
+	char line[512];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " hugetlbfs ") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+void test_hugepages_ensure(unsigned pages)
+{
+	const char *nr = "/proc/sys/vm/nr_hugepages";
+	long free_pages = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	FILE *f;
+
+	if (free_pages < (long)pages && (f = fopen(nr, "we"))) {
+		fprintf(f, "%ld\n", read_long(nr) + (long)pages - free_pages);
+		fclose(f);
+	}
+	free_pages = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	if (free_pages < (long)pages)
+		printf("host: only %ld free 2 MiB hugepages of the %u wanted\n", free_pages, pages);
+	if (!hugetlbfs_mounted()) {
+		mkdir("/dev/hugepages", 0755);
+		if (mount("none", "/dev/hugepages", "hugetlbfs", 0, NULL))
+			printf("host: cannot mount hugetlbfs: %s\n", strerror(errno));
+	}
 }

@@ -51,6 +51,13 @@ void test_watchdog(unsigned seconds);
  */
 int test_sync_tsc_answer(struct vcpu *vcpu, const struct ucall *uc);
 
+/*
+ * At least pages free 2 MiB hugepages (reserving more when root) and a
+ * mounted hugetlbfs (mounting one at /dev/hugepages when none is), for
+ * tests that start iovirt switch; says on stdout what it could not do.
+ */
+void test_hugepages_ensure(unsigned pages);
+
 /* Run vcpu until its next ucall; fails the test if the VM stops instead. */
 uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc);
 
