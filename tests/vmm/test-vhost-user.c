@@ -97,10 +97,18 @@ static void switch_start(struct run *r)
 		_exit(127);
 	}
 	close(out);
-	for (int i = 0; i < 300 && !file_has(r->sw_out, "switch: ready"); i++)
+	for (int i = 0; i < 900 && !file_has(r->sw_out, "switch: ready"); i++)
 		usleep(100000);
-	TEST_ASSERT(file_has(r->sw_out, "switch: ready"), "iovirt switch did not start; its "
-		    "output is in %s", r->sw_out);
+	if (!file_has(r->sw_out, "switch: ready")) {
+		char text[4096] = "";
+		int fd = open(r->sw_out, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0 && read(fd, text, sizeof(text) - 1) < 0)
+			text[0] = 0;
+		if (fd >= 0)
+			close(fd);
+		TEST_ASSERT(0, "iovirt switch did not start in 90 s; its output:\n%s", text);
+	}
 }
 
 /* SIGKILL: the back-end dies with no goodbye. */
