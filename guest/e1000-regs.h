@@ -60,4 +60,19 @@
 #define TXD_TSE      0x04
 #define TXD_DEXT     0x20
 
+/* 82574 (e1000e): its EERD layout, extended control and MSI-X cause routing. */
+#define E1000_CTRL_EXT   0x0018
+#define E1000_EIAC       0x00dc
+#define E1000_IVAR       0x00e4
+#define EERD_82574_DONE  (1u << 1)
+#define EERD_82574_SHIFT 2
+#define CTRL_EXT_PBA_CLR (1u << 31)
+#define ICR_RXQ0         (1u << 20)
+#define ICR_TXQ0         (1u << 22)
+#define ICR_OTHER        (1u << 24)
+#define IVAR_VALID       0x8u
+#define IVAR_RXQ0_SHIFT  0
+#define IVAR_TXQ0_SHIFT  8
+#define IVAR_OTHER_SHIFT 16
+
 #endif

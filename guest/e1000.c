@@ -1,7 +1,11 @@
 /*
- * e1000 (82540EM) driver: legacy TX and RX descriptors, MAC from the EEPROM
- * through EERD (RAL/RAH when EERD does not answer), INTx through the IOAPIC
- * pin named by the Interrupt Line register, throttling through ITR.
+ * e1000 (82540EM) and e1000e (82574) driver: legacy TX and RX descriptors on
+ * both, MAC from the EEPROM through EERD (RAL/RAH when EERD does not answer).
+ * The 82540EM interrupts through INTx (the IOAPIC pin named by the Interrupt
+ * Line register) and throttles through ITR; the 82574 through MSI-X, one
+ * vector each for receive queue 0, transmit queue 0 and the other causes
+ * (link), routed by IVAR, the queue causes auto-cleared (EIAC), INTx when
+ * the function has no usable MSI-X.
  */
 #include "e1000-regs.h"
 #include "guest.h"
@@ -11,6 +15,26 @@
 #define E1000_RING   128
 #define E1000_MAX    3
 #define E1000_VEC    0x50 /* + IOAPIC pin (shared by the NICs on that line) */
+#define E1000E_VEC   0x70 /* + 3 * device: MSI-X vectors rx, tx, other */
+
+enum { MSIX_RX, MSIX_TX, MSIX_OTHER, MSIX_VECS };
+
+/* What differs between the two chips. */
+struct e1000_variant {
+	const char *name;
+	enum nic_kind kind;
+	uint32_t eerd_done;
+	unsigned eerd_shift;   /* of the word address in EERD */
+	int msix;              /* interrupts through MSI-X when the function has it */
+};
+
+static const struct e1000_variant e1000_82540 = {
+	.name = "e1000", .kind = NIC_E1000, .eerd_done = EERD_DONE, .eerd_shift = 8,
+};
+static const struct e1000_variant e1000_82574 = {
+	.name = "e1000e", .kind = NIC_E1000E, .eerd_done = EERD_82574_DONE,
+	.eerd_shift = EERD_82574_SHIFT, .msix = 1,
+};
 
 struct e1000_desc {
 	uint64_t addr;
@@ -29,6 +53,9 @@ struct e1000_dev {
 	uint8_t txbuf[E1000_RING][NIC_BUF_SIZE] __attribute__((aligned(4096)));
 	uint64_t mmio;
 	unsigned rx_next, tx_tail, tx_clean;
+	const struct e1000_variant *v;
+	struct msix msix;
+	int msix_on;           /* interrupts come through msix */
 };
 
 static struct e1000_dev e1000_devs[E1000_MAX];
@@ -40,11 +67,11 @@ static void wr(struct e1000_dev *d, unsigned reg, uint32_t v) { mmio_write32(d->
 /* One EEPROM word through EERD: 0 and *word, or -ETIMEDOUT. */
 static int eerd_read(struct e1000_dev *d, unsigned addr, uint16_t *word)
 {
-	wr(d, E1000_EERD, EERD_START | (addr << 8));
+	wr(d, E1000_EERD, EERD_START | (addr << d->v->eerd_shift));
 	for (unsigned i = 0; i < 100000; i++) {
 		uint32_t v = rd(d, E1000_EERD);
 
-		if (v & EERD_DONE) {
+		if (v & d->v->eerd_done) {
 			*word = v >> 16;
 			return 0;
 		}
@@ -180,16 +207,73 @@ static void e1000_irq(struct nic *n, unsigned arg)
 		n->link_irqs++;
 }
 
+/*
+ * 82574 MSI-X: one vector per cause group (arg: MSIX_RX, MSIX_TX,
+ * MSIX_OTHER). A queue cause's message may also clear its IMS bit (auto-mask
+ * without CTRL_EXT.IAME), so each handler sets its causes again.
+ */
+static void e1000e_msix_irq(struct nic *n, unsigned arg)
+{
+	struct e1000_dev *d = n->priv;
+	uint32_t icr;
+
+	n->irqs++;
+	if (arg == MSIX_RX) {
+		n->rx_irqs++;
+		wr(d, E1000_IMS, ICR_RXQ0);
+	} else if (arg == MSIX_TX) {
+		n->tx_irqs++;
+		wr(d, E1000_IMS, ICR_TXQ0);
+	} else {
+		/* in MSI-X mode a read leaves ICR alone: the other causes are cleared by writing them */
+		icr = rd(d, E1000_ICR) & ~(ICR_RXQ0 | ICR_TXQ0);
+		wr(d, E1000_ICR, icr);
+		if (icr & ICR_LSC)
+			n->link_irqs++;
+		wr(d, E1000_IMS, ICR_OTHER | ICR_LSC);
+	}
+}
+
 static void e1000_irq_enable(struct nic *n, int on)
 {
 	struct e1000_dev *d = n->priv;
+	uint32_t causes = ICR_TXDW | ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0;
 
+	if (d->msix_on)
+		causes = ICR_RXQ0 | ICR_TXQ0 | ICR_OTHER | ICR_LSC;
 	if (on) {
-		wr(d, E1000_IMS, ICR_TXDW | ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
+		wr(d, E1000_IMS, causes);
 	} else {
 		wr(d, E1000_IMC, ~0u);
 		rd(d, E1000_ICR);
 	}
+	for (unsigned v = 0; d->msix_on && v < MSIX_VECS; v++)
+		msix_vector_mask(&d->msix, v, !on);
+}
+
+/*
+ * 82574: route receive queue 0, transmit queue 0 and the other causes to
+ * MSI-X vectors 0, 1, 2 (all masked until irq_enable). 0, or -ENODEV
+ * without enough vectors or IDT room.
+ */
+static int e1000e_msix_setup(struct nic *n, struct e1000_dev *d, unsigned index)
+{
+	unsigned base = E1000E_VEC + MSIX_VECS * index;
+
+	if (msix_init(&d->msix, n->bdf) || d->msix.nvec < MSIX_VECS)
+		return -ENODEV;
+	for (unsigned v = 0; v < MSIX_VECS; v++) {
+		if (nic_irq_bind(base + v, e1000e_msix_irq, n, v))
+			return -ENODEV;
+		msix_vector_set(&d->msix, v, 0, base + v, 1);
+	}
+	wr(d, E1000_IVAR, (IVAR_VALID | MSIX_RX) << IVAR_RXQ0_SHIFT |
+	   (IVAR_VALID | MSIX_TX) << IVAR_TXQ0_SHIFT | (IVAR_VALID | MSIX_OTHER) << IVAR_OTHER_SHIFT);
+	wr(d, E1000_CTRL_EXT, rd(d, E1000_CTRL_EXT) | CTRL_EXT_PBA_CLR);
+	wr(d, E1000_EIAC, ICR_RXQ0 | ICR_TXQ0);
+	msix_enable(&d->msix, 1);
+	d->msix_on = 1;
+	return 0;
 }
 
 void e1000_set_itr(struct nic *n, uint32_t interval)
@@ -206,7 +290,7 @@ static const struct nic_ops e1000_ops = {
 	.irq_enable = e1000_irq_enable,
 };
 
-int e1000_probe(struct nic *n, uint16_t bdf)
+static int e1000_chip_probe(struct nic *n, uint16_t bdf, const struct e1000_variant *v)
 {
 	struct e1000_dev *d;
 	unsigned line;
@@ -220,10 +304,12 @@ int e1000_probe(struct nic *n, uint16_t bdf)
 	d = &e1000_devs[e1000_count];
 	memset(n, 0, sizeof(*n));
 	n->ops = &e1000_ops;
-	n->kind = NIC_E1000;
-	n->name = "e1000";
+	n->kind = v->kind;
+	n->name = v->name;
 	n->bdf = bdf;
 	n->priv = d;
+	d->v = v;
+	d->msix_on = 0;
 	d->mmio = pci_bar_addr(bdf, 0);
 	if (!d->mmio)
 		return -ENODEV;
@@ -239,9 +325,21 @@ int e1000_probe(struct nic *n, uint16_t bdf)
 	for (unsigned i = 0; i < 128; i++)
 		wr(d, E1000_MTA + 4 * i, 0);
 	rings_init(d);
-	line = pci_read8(bdf, PCI_INTERRUPT_LINE);
-	if (line < 24 && !nic_irq_bind(E1000_VEC + line, e1000_irq, n, 0))
-		guest_ioapic_route(line, E1000_VEC + line, 1, 0);
+	if (!v->msix || e1000e_msix_setup(n, d, e1000_count)) {
+		line = pci_read8(bdf, PCI_INTERRUPT_LINE);
+		if (line < 24 && !nic_irq_bind(E1000_VEC + line, e1000_irq, n, 0))
+			guest_ioapic_route(line, E1000_VEC + line, 1, 0);
+	}
 	e1000_count++;
 	return 0;
+}
+
+int e1000_probe(struct nic *n, uint16_t bdf)
+{
+	return e1000_chip_probe(n, bdf, &e1000_82540);
+}
+
+int e1000e_probe(struct nic *n, uint16_t bdf)
+{
+	return e1000_chip_probe(n, bdf, &e1000_82574);
 }

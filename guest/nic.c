@@ -6,6 +6,7 @@
 
 #define E1000_VENDOR  0x8086
 #define E1000_DEVICE  0x100e
+#define E1000E_DEVICE 0x10d3
 #define VIRTIO_VENDOR 0x1af4
 #define VIRTIO_NET_MODERN 0x1041
 
@@ -85,6 +86,8 @@ int nic_probe_all(struct nic *nics, unsigned max)
 
 		if ((id & 0xffff) == E1000_VENDOR && (id >> 16) == E1000_DEVICE)
 			ret = e1000_probe(&nics[count], bdf);
+		else if ((id & 0xffff) == E1000_VENDOR && (id >> 16) == E1000E_DEVICE)
+			ret = e1000e_probe(&nics[count], bdf);
 		else if ((id & 0xffff) == VIRTIO_VENDOR && (id >> 16) == VIRTIO_NET_MODERN)
 			ret = virtio_net_probe(&nics[count], bdf);
 		else

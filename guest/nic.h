@@ -2,8 +2,8 @@
  * The guest's NIC interface: one frame in, one frame out, polled from ring 0
  * or ring 3 (rings and buffers live in the image's identity-mapped RAM), with
  * interrupts counted per NIC. Drivers: e1000 (82540EM, 8086:100E, legacy
- * descriptors, INTx) and virtio-net (virtio 1.x modern PCI, split rings,
- * MSI-X per queue). Frames carry no FCS in either direction.
+ * descriptors, INTx), e1000e (82574, 8086:10D3, legacy descriptors, MSI-X)
+ * and virtio-net (virtio 1.x modern PCI, split rings, MSI-X per queue). Frames carry no FCS in either direction.
  *
  * Probing, interrupt set-up and moderation are ring 0 only; send, recv,
  * poll, tx_pending and link_up also work at ring 3 (IOPL 3). One CPU drives a NIC.
@@ -17,7 +17,7 @@
 #define NIC_BUF_SIZE   2048 /* per ring slot; frames up to NIC_FRAME_MAX */
 #define NIC_FRAME_MAX  1514
 
-enum nic_kind { NIC_E1000, NIC_VIRTIO_NET };
+enum nic_kind { NIC_E1000, NIC_VIRTIO_NET, NIC_E1000E };
 
 struct nic;
 
@@ -50,7 +50,7 @@ struct nic {
 	uint64_t tx_frames, rx_frames, kicks;
 	uint32_t features_lo, features_hi; /* virtio-net: negotiated features */
 	uint32_t offered_lo, offered_hi;   /* virtio-net: features the device offered */
-	const char *mac_source;            /* e1000: "eerd", "eerd!=ral" or "ral" */
+	const char *mac_source;            /* e1000, e1000e: "eerd", "eerd!=ral" or "ral" */
 	void *priv;
 };
 
@@ -64,7 +64,7 @@ struct nic {
 #endif
 
 /*
- * Find every e1000 and virtio-net on bus 0 and bring each up (reset, MAC,
+ * Find every e1000, e1000e and virtio-net on bus 0 and bring each up (reset, MAC,
  * rings, interrupts routed but disabled). Fills nics[0..max) in bus order.
  * Returns the count (0 when none), or -errno when a device fails.
  */
@@ -72,9 +72,10 @@ int nic_probe_all(struct nic *nics, unsigned max);
 
 /* Per driver: bring up the function at bdf as nic. 0 or -errno. */
 int e1000_probe(struct nic *n, uint16_t bdf);
+int e1000e_probe(struct nic *n, uint16_t bdf);
 int virtio_net_probe(struct nic *n, uint16_t bdf);
 
-/* e1000 interrupt throttling: at most one interrupt per interval * 256 ns (0: off). Ring 0. */
+/* e1000 (82540EM) interrupt throttling: at most one interrupt per interval * 256 ns (0: off). Ring 0. */
 void e1000_set_itr(struct nic *n, uint32_t interval);
 
 /*

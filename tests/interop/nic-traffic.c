@@ -10,7 +10,7 @@
  * and notification suppression on every virtio-net.
  *
  * Reports (host-link.h syntax, all with ok=0|1):
- *   IOVIRT-GUEST: nic index=<i> kind=<e1000|virtio-net> mac=<xx:..> ...
+ *   IOVIRT-GUEST: nic index=<i> kind=<e1000|e1000e|virtio-net> mac=<xx:..> ...
  *   IOVIRT-GUEST: frames mode=<poll|irq> from=<i> to=<i> len=<n> sent=<n> received=<n> errors=<n> irqs=<n> ok=
  *   IOVIRT-GUEST: itr nic=<i> frames=<n> irqs_off=<n> irqs_on=<n> ok=
  *   IOVIRT-GUEST: link nic=<i> down=<0|1> up=<0|1> irqs=<n> ok=

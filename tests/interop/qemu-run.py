@@ -25,6 +25,7 @@ SYNC_LINK_DOWN = 0x4C440000
 SYNC_LINK_UP = 0x4C550000
 DEVICES = {
     "e1000": "e1000,mitigation=on",
+    "e1000e": "e1000e",
     "virtio": "virtio-net-pci,disable-legacy=on,disable-modern=off",
 }
 
@@ -99,7 +100,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--nics", default="e1000,virtio",
-                    help="comma-separated e1000|virtio, on one hub; empty for none")
+                    help="comma-separated e1000|e1000e|virtio, on one hub; empty for none")
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--vhost-user", default="",
