@@ -42,6 +42,7 @@
 #define SYNC_LINK_UP   0x4c550000u
 #define SYNC_WORKLOAD  0x574b0000u
 #define WATCHDOG_S     50
+#define WATCHDOG_SWITCH_S 200 /* iovirt switch's start takes most of a minute under the lab's TCG */
 
 struct run {
 	struct vm vm;
@@ -65,6 +66,14 @@ static int fd_count(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static bool file_has(const char *path, const char *needle)
@@ -97,8 +106,13 @@ static void switch_start(struct run *r)
 		_exit(127);
 	}
 	close(out);
+	double t0 = now_s();
+
 	for (int i = 0; i < 900 && !file_has(r->sw_out, "switch: ready"); i++)
 		usleep(100000);
+	printf("host: iovirt switch %s after %.1f s\n",
+	       file_has(r->sw_out, "switch: ready") ? "ready" : "not ready", now_s() - t0);
+	fflush(stdout);
 	if (!file_has(r->sw_out, "switch: ready")) {
 		char text[4096] = "";
 		int fd = open(r->sw_out, O_RDONLY | O_CLOEXEC);
@@ -242,7 +256,7 @@ int main(int argc, char **argv)
 
 	TEST_ASSERT(r, "no memory");
 	r->iovirt = argc >= 4 && !strcmp(argv[2], "--switch") ? argv[3] : NULL;
-	test_watchdog(WATCHDOG_S);
+	test_watchdog(r->iovirt ? WATCHDOG_SWITCH_S : WATCHDOG_S);
 	test_vm_create(&r->vm, &r->plat, image, 1, 128 << 20, 1);
 	if (r->iovirt) {
 		switch_setup(r);
