@@ -140,7 +140,7 @@ static int vfio_kernel_region_load(struct vfio_kernel *k, unsigned index)
 {
 	struct vfio_kernel_region *kr = &k->regions[index];
 	struct vfio_dev_region *r = &kr->info;
-	struct vfio_region_info *info;
+	struct vfio_region_info *info = NULL;
 	int ret;
 
 	memset(kr, 0, sizeof(*kr));
@@ -446,8 +446,10 @@ static int vfio_kernel_hot_reset_info(struct vfio_kernel *k, struct vfio_pci_hot
 	struct vfio_pci_hot_reset_info probe = { .argsz = sizeof(probe) }, *info;
 	size_t argsz;
 
-	if (!ioctl(k->device, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &probe) || errno != ENOSPC)
-		return errno == ENOSPC ? -EIO : -errno;
+	if (ioctl(k->device, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &probe) == 0)
+		return -ENODEV; /* no device to list: nothing a hot reset could reset */
+	if (errno != ENOSPC)
+		return -errno;
 	if (probe.count == 0 || probe.count > 256)
 		return -EIO;
 	argsz = sizeof(*info) + probe.count * sizeof(info->devices[0]);
@@ -501,7 +503,7 @@ static int vfio_kernel_hot_reset_groups(struct vfio_kernel *k,
 
 static int vfio_kernel_hot_reset(struct vfio_kernel *k)
 {
-	struct vfio_pci_hot_reset_info *info;
+	struct vfio_pci_hot_reset_info *info = NULL;
 	struct vfio_pci_hot_reset *hr;
 	uint32_t *ids;
 	int *opened, ret;
