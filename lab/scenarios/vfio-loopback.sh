@@ -23,7 +23,11 @@ tool_checks() {
 	done <"$1"
 }
 
-lab_check "the vfio-loopback tool is in the lab" command -v "$TOOL" >/dev/null
+tool_present() {
+	command -v "$TOOL" >/dev/null
+}
+
+lab_check "the vfio-loopback tool is in the lab" tool_present
 lab_check "e1000e drives $BDF at start" lab_wait 10 lab_pci_driver_is "$DEV" e1000e
 lab_check "driver_override=vfio-pci and drivers_probe" rebind vfio-pci
 lab_check "vfio-pci now drives $BDF" lab_wait 5 lab_pci_driver_is "$DEV" vfio-pci
