@@ -23,9 +23,12 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/vfio.h>
 
 #include "vfio-dev.h"
@@ -330,6 +333,47 @@ static void send_and_receive(struct vfio_dev *d, uint8_t *buf, int efd)
 	     (unsigned long long)count, reg_read(d, REG_ICR));
 }
 
+/* Give up CAP_IPC_LOCK, which lets root pin without limit. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	data[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK below what a second buffer
+ * needs, the kernel refuses to pin it: -ENOMEM, and nothing is counted.
+ */
+static void check_memlock_refusal(struct vfio_dev *d)
+{
+	const size_t size = 1u << 20;
+	struct rlimit lim = { .rlim_cur = 2 * DMA_SIZE, .rlim_max = 2 * DMA_SIZE };
+	unsigned before = d->dma.mappings;
+	void *big;
+	int ret;
+
+	big = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (big == MAP_FAILED || drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &lim)) {
+		step(0, "RLIMIT_MEMLOCK set to %u bytes without CAP_IPC_LOCK: %s", 2 * DMA_SIZE,
+		     strerror(errno));
+		return;
+	}
+	memset(big, 1, size);
+	ret = vfio_dev_dma_map(d, DMA_IOVA + 0x1000000, big, size, true);
+	step(ret == -ENOMEM && d->dma.mappings == before,
+	     "mapping 1 MiB beyond RLIMIT_MEMLOCK (%u bytes) fails with -ENOMEM (%d), not counted",
+	     2 * DMA_SIZE, ret);
+	if (!ret && vfio_dev_dma_unmap(d, DMA_IOVA + 0x1000000, size))
+		step(0, "unmapping the 1 MiB buffer mapped in spite of the limit");
+	munmap(big, size);
+}
+
 static void teardown(struct vfio_dev *d, uint8_t *buf, int efd)
 {
 	int ret;
@@ -381,6 +425,7 @@ int main(int argc, char **argv)
 	rings_setup(d, buf);
 	efd = msix_setup(d, &msix);
 	send_and_receive(d, buf, efd);
+	check_memlock_refusal(d);
 	teardown(d, buf, efd);
 	return failures ? 1 : 0;
 }
