@@ -409,6 +409,38 @@ static void test_no_iommu_refused(void **state)
 				 at("sys/bus/pci/devices/0000:00:04.0/iommu_group")), 0);
 }
 
+static void test_hostile_group_links(void **state)
+{
+	char sys[PATH_MAX], devr[PATH_MAX], why[256];
+	const char *link = at("sys/bus/pci/devices/0000:00:04.0/iommu_group");
+	static const char *const bad[] = {
+		"../../../../kernel/iommu_groups/notagroup",
+		"../../../../kernel/iommu_groups/-1",
+		"../../../../kernel/iommu_groups/99999999999999999999",
+		"../../../../kernel/iommu_groups/7x",
+		"../../../../kernel/iommu_groups/",
+	};
+	unsigned group;
+
+	snprintf(sys, sizeof(sys), "%s", at("sys"));
+	snprintf(devr, sizeof(devr), "%s", at("dev"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		unlink(link);
+		assert_int_equal(symlink(bad[i], link), 0);
+		assert_int_equal(vfio_kernel_group_find(sys, devr, "0000:00:04.0", &group, why,
+							sizeof(why)), -EINVAL);
+		assert_non_null(strstr(why, "cannot read the IOMMU group"));
+	}
+	unlink(link);
+	assert_int_equal(symlink("../../../../kernel/iommu_groups/6", link), 0);
+	/* A FIFO where the group's name is read must not block the lookup. */
+	assert_int_equal(mkfifo(at("sys/kernel/iommu_groups/6/name"), 0600), 0);
+	assert_int_equal(vfio_kernel_group_find(sys, devr, "0000:00:04.0", &group, why, sizeof(why)),
+			 0);
+	assert_int_equal(group, 6);
+	unlink(at("sys/kernel/iommu_groups/6/name"));
+}
+
 static void test_group_holder(void **state)
 {
 	char proc[PATH_MAX], node[PATH_MAX], comm[32];
@@ -481,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_group_blockers_named),
 		cmocka_unit_test(test_hostile_driver_name_cleaned),
 		cmocka_unit_test(test_no_iommu_refused),
+		cmocka_unit_test(test_hostile_group_links),
 		cmocka_unit_test(test_group_holder),
 		cmocka_unit_test(test_group_holder_real_proc),
 		cmocka_unit_test(test_open_refusals),
