@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vfio-caps.h"
 #include "vfio-kernel-sysfs.h"
 
 /* A DMA mapping still live, to unmap at close. */
@@ -51,57 +52,7 @@ static const char *vfio_kernel_root(const char *given, const char *dflt)
 	return given && given[0] ? given : dflt;
 }
 
-/*
- * Walk the capability chain of an info struct of total size len (the kernel
- * chains them by offsets from the start of the struct). Calls fn for each
- * capability whose header and body lie inside the buffer.
- */
-typedef void (*vfio_kernel_cap_fn)(const struct vfio_info_cap_header *h, size_t room,
-				   void *opaque);
-
-static void vfio_kernel_caps_walk(const void *info, size_t len, uint32_t first,
-				  vfio_kernel_cap_fn fn, void *opaque)
-{
-	uint32_t off = first;
-	unsigned guard = 0;
-
-	while (off && off >= sizeof(uint32_t) * 4 && off + sizeof(struct vfio_info_cap_header) <= len &&
-	       guard++ < 64) {
-		const struct vfio_info_cap_header *h = (const void *)((const char *)info + off);
-
-		fn(h, len - off, opaque);
-		if (h->next <= off)
-			break;
-		off = h->next;
-	}
-}
-
 /* ---- regions ---- */
-
-static void vfio_kernel_region_cap(const struct vfio_info_cap_header *h, size_t room, void *opaque)
-{
-	struct vfio_dev_region *r = opaque;
-
-	if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {
-		r->msix_mappable = true;
-	} else if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP &&
-		   room >= sizeof(struct vfio_region_info_cap_sparse_mmap)) {
-		const struct vfio_region_info_cap_sparse_mmap *s = (const void *)h;
-		size_t fit = (room - sizeof(*s)) / sizeof(s->areas[0]);
-		unsigned n = (unsigned)MIN((size_t)s->nr_areas, fit);
-
-		r->n_areas = 0;
-		for (unsigned i = 0; i < n && r->n_areas < VFIO_DEV_MAX_SPARSE; i++) {
-			if (!s->areas[i].size || s->areas[i].offset + s->areas[i].size > r->size ||
-			    s->areas[i].offset + s->areas[i].size < s->areas[i].offset)
-				continue;
-			r->areas[r->n_areas].offset = s->areas[i].offset;
-			r->areas[r->n_areas].size = s->areas[i].size;
-			r->n_areas++;
-		}
-		r->mmappable = r->n_areas > 0;
-	}
-}
 
 /* GET_REGION_INFO with room for the capability chain; the caller frees *out. */
 static int vfio_kernel_region_query(struct vfio_kernel *k, unsigned index,
@@ -161,7 +112,7 @@ static int vfio_kernel_region_load(struct vfio_kernel *k, unsigned index)
 		r->areas[0].size = info->size;
 	}
 	if (info->flags & VFIO_REGION_INFO_FLAG_CAPS)
-		vfio_kernel_caps_walk(info, info->argsz, info->cap_offset, vfio_kernel_region_cap, r);
+		vfio_caps_region_apply(info, info->argsz, info->cap_offset, r);
 	free(info);
 	return 0;
 }
@@ -410,15 +361,6 @@ static int vfio_kernel_dma_unmap(struct vfio_dev *d, uint64_t iova, uint64_t siz
 }
 
 /* The dma_avail capability of VFIO_IOMMU_GET_INFO: mappings the container may still make. */
-static void vfio_kernel_iommu_cap(const struct vfio_info_cap_header *h, size_t room, void *opaque)
-{
-	unsigned *avail = opaque;
-
-	if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL &&
-	    room >= sizeof(struct vfio_iommu_type1_info_dma_avail))
-		*avail = ((const struct vfio_iommu_type1_info_dma_avail *)h)->avail;
-}
-
 static unsigned vfio_kernel_dma_avail(struct vfio_kernel *k)
 {
 	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) }, *info;
@@ -433,8 +375,7 @@ static unsigned vfio_kernel_dma_avail(struct vfio_kernel *k)
 	info->argsz = probe.argsz;
 	if (!ioctl(k->container, VFIO_IOMMU_GET_INFO, info) &&
 	    (info->flags & VFIO_IOMMU_INFO_CAPS) && info->argsz <= probe.argsz)
-		vfio_kernel_caps_walk(info, info->argsz, info->cap_offset, vfio_kernel_iommu_cap,
-				      &avail);
+		avail = vfio_caps_dma_avail(info, info->argsz, info->cap_offset);
 	free(info);
 	return avail;
 }

@@ -44,7 +44,8 @@ lab_kvm_smoke_build() {
 lab_vfio_loopback_build() {
 	local out=$1/iovirt-lab-vfio-loopback t=$LAB_TOP
 	local srcs=("$t/tests/lab/vfio-e1000e-loopback.c" "$t/vfio-core/vfio-dev.c"
-		"$t/vfio-core/vfio-kernel.c" "$t/vfio-core/vfio-kernel-sysfs.c" "$t/base/sysfs.c")
+		"$t/vfio-core/vfio-kernel.c" "$t/vfio-core/vfio-kernel-sysfs.c" "$t/vfio-core/vfio-caps.c"
+		"$t/base/sysfs.c")
 	if [ -n "${LAB_VFIO_LOOPBACK:-}" ]; then
 		[ -x "$LAB_VFIO_LOOPBACK" ] || lab_die "vfio-loopback not found: $LAB_VFIO_LOOPBACK"
 		return 0

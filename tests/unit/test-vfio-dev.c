@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <linux/vfio.h>
 
+#include "vfio-caps.h"
 #include "vfio-dev.h"
 #include "vfio-kernel.h"
 #include "vfio-kernel-sysfs.h"
@@ -231,6 +232,133 @@ static void test_reset_and_close(void **state)
 	vfio_dev_close(NULL);
 	vfio_dev_close(&dev);
 	assert_true(tiny.closed);
+}
+
+/* ---- capability chains, read as untrusted ---- */
+
+static uint8_t capbuf[512];
+
+static void cap_put(size_t off, uint16_t id, uint16_t version, uint32_t next)
+{
+	struct vfio_info_cap_header h = { .id = id, .version = version, .next = next };
+
+	memcpy(capbuf + off, &h, sizeof(h));
+}
+
+/* A sparse-mmap capability at off with n areas given as offset/size pairs. */
+static size_t sparse_put(size_t off, uint32_t next, uint32_t nr, const uint64_t *pairs,
+			 unsigned n)
+{
+	struct vfio_region_info_cap_sparse_mmap s = { .nr_areas = nr };
+
+	s.header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+	s.header.version = 1;
+	s.header.next = next;
+	memcpy(capbuf + off, &s, sizeof(s));
+	for (unsigned i = 0; i < n; i++) {
+		struct vfio_region_sparse_mmap_area a = { .offset = pairs[2 * i],
+							  .size = pairs[2 * i + 1] };
+
+		memcpy(capbuf + off + sizeof(s) + i * sizeof(a), &a, sizeof(a));
+	}
+	return off + sizeof(s) + n * sizeof(struct vfio_region_sparse_mmap_area);
+}
+
+static struct vfio_dev_region region_mmappable(uint64_t size)
+{
+	struct vfio_dev_region r = { .size = size, .mmappable = true, .n_areas = 1 };
+
+	r.areas[0].size = size;
+	return r;
+}
+
+static void test_caps_sparse_and_msix(void **state)
+{
+	/* An 0x4000 BAR with the MSI-X table in its middle page. */
+	const uint64_t areas[] = { 0, 0x1000, 0x2000, 0x2000, 0x3000, 0x2000, UINT64_MAX, 2,
+				   0x1000, 0 };
+	struct vfio_dev_region r = region_mmappable(0x4000);
+	size_t end;
+
+	memset(capbuf, 0, sizeof(capbuf));
+	end = sparse_put(32, 0, 5, areas, 5);
+	sparse_put(32, (uint32_t)end, 5, areas, 5); /* linked to the MSI-X capability after it */
+	cap_put(end, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, 0);
+	vfio_caps_region_apply(capbuf, end + 8, 32, &r);
+	/* Past the end, overflowing and empty areas are dropped. */
+	assert_int_equal(r.n_areas, 2);
+	assert_int_equal(r.areas[0].offset, 0);
+	assert_int_equal(r.areas[0].size, 0x1000);
+	assert_int_equal(r.areas[1].offset, 0x2000);
+	assert_int_equal(r.areas[1].size, 0x2000);
+	assert_true(r.mmappable);
+	assert_true(r.msix_mappable);
+}
+
+static void test_caps_hostile_chains(void **state)
+{
+	const uint64_t one[] = { 0, 0x1000 };
+	const uint64_t bad[] = { 0x1000, 0x1000 };
+	struct vfio_dev_region r;
+	size_t end;
+
+	/* nr_areas far beyond the buffer: only what fits is read. */
+	memset(capbuf, 0, sizeof(capbuf));
+	end = sparse_put(40, 0, UINT32_MAX, one, 1);
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, end, 40, &r);
+	assert_int_equal(r.n_areas, 1);
+	/* A capability linking to itself, or backwards, ends the walk. */
+	end = sparse_put(40, 40, 1, one, 1);
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, end, 40, &r);
+	assert_int_equal(r.n_areas, 1);
+	cap_put(200, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, 40);
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, 300, 200, &r);
+	assert_true(r.msix_mappable);
+	/* Offsets inside the fixed part, past the end, or with a cut-off header. */
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, 300, 4, &r);
+	vfio_caps_region_apply(capbuf, 300, 299, &r);
+	vfio_caps_region_apply(capbuf, 300, 4000, &r);
+	vfio_caps_region_apply(capbuf, 300, UINT32_MAX, &r);
+	assert_int_equal(r.n_areas, 1);
+	assert_false(r.msix_mappable);
+	/* A misaligned capability is read without unaligned access (UBSan watches). */
+	memset(capbuf, 0, sizeof(capbuf));
+	end = sparse_put(41, 0, 1, one, 1);
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, end, 41, &r);
+	assert_int_equal(r.n_areas, 1);
+	/* A sparse capability cut short: its areas are not read. */
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, 41 + 12, 41, &r);
+	assert_int_equal(r.n_areas, 1);
+	assert_int_equal(r.areas[0].size, 0x1000);
+	/* No valid area at all: nothing of the region may be mmapped. */
+	memset(capbuf, 0, sizeof(capbuf));
+	end = sparse_put(32, 0, 1, bad, 1);
+	r = region_mmappable(0x1000);
+	vfio_caps_region_apply(capbuf, end, 32, &r);
+	assert_int_equal(r.n_areas, 0);
+	assert_false(r.mmappable);
+}
+
+static void test_caps_dma_avail(void **state)
+{
+	struct vfio_iommu_type1_info_dma_avail a = { .avail = 65000 };
+
+	memset(capbuf, 0, sizeof(capbuf));
+	a.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	a.header.version = 1;
+	cap_put(24, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, 64);
+	memcpy(capbuf + 64, &a, sizeof(a));
+	assert_int_equal(vfio_caps_dma_avail(capbuf, 64 + sizeof(a), 24), 65000);
+	assert_int_equal(vfio_caps_dma_avail(capbuf, 64 + sizeof(a) - 1, 24), 0);
+	assert_int_equal(vfio_caps_dma_avail(capbuf, 64 + sizeof(a), 0), 0);
+	cap_put(24, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, 0);
+	assert_int_equal(vfio_caps_dma_avail(capbuf, sizeof(capbuf), 24), 0);
 }
 
 /* ---- the kernel transport's host side, against fixture trees ---- */
@@ -506,6 +634,9 @@ int main(void)
 		cmocka_unit_test_setup(test_dma_accounting, tiny_setup),
 		cmocka_unit_test_setup(test_dma_transport_errors_not_counted, tiny_setup),
 		cmocka_unit_test_setup(test_reset_and_close, tiny_setup),
+		cmocka_unit_test(test_caps_sparse_and_msix),
+		cmocka_unit_test(test_caps_hostile_chains),
+		cmocka_unit_test(test_caps_dma_avail),
 	};
 	const struct CMUnitTest kernel_host[] = {
 		cmocka_unit_test(test_bdf_normalize),
