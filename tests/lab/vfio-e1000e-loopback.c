@@ -37,7 +37,7 @@
 /* 82574 registers (BAR0). */
 enum {
 	REG_CTRL = 0x0000, REG_STATUS = 0x0008, REG_CTRL_EXT = 0x0018,
-	REG_ICR = 0x00c0, REG_IMS = 0x00d0, REG_IMC = 0x00d8, REG_IVAR = 0x00e4,
+	REG_ICR = 0x00c0, REG_ICS = 0x00c8, REG_IMS = 0x00d0, REG_IMC = 0x00d8, REG_IVAR = 0x00e4,
 	REG_RCTL = 0x0100, REG_TCTL = 0x0400, REG_TIPG = 0x0410,
 	REG_RDBAL = 0x2800, REG_RDBAH = 0x2804, REG_RDLEN = 0x2808, REG_RDH = 0x2810,
 	REG_RDT = 0x2818,
@@ -333,6 +333,72 @@ static void send_and_receive(struct vfio_dev *d, uint8_t *buf, int efd)
 	     (unsigned long long)count, reg_read(d, REG_ICR));
 }
 
+/* Wait up to ms for efd; its count, 0 on timeout. */
+static uint64_t efd_wait(int efd, int ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t count = 0;
+
+	if (poll(&pfd, 1, ms) == 1 && read(efd, &count, sizeof(count)) != sizeof(count))
+		count = 0;
+	return count;
+}
+
+/* Raise a link-status-change cause from software (ICS): a level interrupt while unacked. */
+static void intx_raise(struct vfio_dev *d)
+{
+	reg_write(d, REG_ICS, ICR_LSC);
+}
+
+/*
+ * INTx through VFIO, with MSI-X off: each interrupt arrives on the trigger
+ * eventfd and leaves the line masked; an unmask (direct, then through an
+ * unmask eventfd) lets the next one through.
+ */
+static void check_intx(struct vfio_dev *d)
+{
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int ufd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct vfio_dev_irq intx = { 0 };
+	uint64_t one = 1, n1, n2, masked, n3;
+	int ret;
+
+	ret = vfio_dev_irq_info(d, VFIO_PCI_INTX_IRQ_INDEX, &intx);
+	step(!ret && intx.count == 1 && intx.eventfd && intx.maskable,
+	     "INTx: %u line, eventfd %d, maskable %d, automasked %d", intx.count, intx.eventfd,
+	     intx.maskable, intx.automasked);
+	reg_write(d, REG_IMC, 0xffffffffu);
+	(void)reg_read(d, REG_ICR);
+	ret = vfio_dev_irq_set_eventfds(d, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd);
+	step(!ret, "INTx bound to an eventfd (%d)", ret);
+	reg_write(d, REG_IMS, ICR_LSC);
+	intx_raise(d);
+	n1 = efd_wait(efd, 5000);
+	(void)reg_read(d, REG_ICR);
+	ret = vfio_dev_irq_unmask(d, VFIO_PCI_INTX_IRQ_INDEX, -1);
+	intx_raise(d);
+	n2 = efd_wait(efd, 5000);
+	step(n1 && !ret && n2, "INTx fires on its eventfd, and again after an unmask (%d)", ret);
+	(void)reg_read(d, REG_ICR);
+	ret = vfio_dev_irq_unmask(d, VFIO_PCI_INTX_IRQ_INDEX, ufd);
+	intx_raise(d);
+	masked = efd_wait(efd, 300);
+	if (write(ufd, &one, sizeof(one)) != sizeof(one))
+		ret = -errno;
+	n3 = efd_wait(efd, 5000);
+	step(!ret && !masked && n3,
+	     "INTx stays masked until its unmask eventfd is signalled (%d; %llu, %llu)", ret,
+	     (unsigned long long)masked, (unsigned long long)n3);
+	(void)reg_read(d, REG_ICR);
+	reg_write(d, REG_IMC, 0xffffffffu);
+	ret = vfio_dev_irq_mask(d, VFIO_PCI_INTX_IRQ_INDEX);
+	if (!ret)
+		ret = vfio_dev_irq_set_eventfds(d, VFIO_PCI_INTX_IRQ_INDEX, 0, 0, NULL);
+	step(!ret, "INTx masked and disabled (%d)", ret);
+	close(ufd);
+	close(efd);
+}
+
 /* Give up CAP_IPC_LOCK, which lets root pin without limit. */
 static int drop_ipc_lock(void)
 {
@@ -386,6 +452,7 @@ static void teardown(struct vfio_dev *d, uint8_t *buf, int efd)
 		step(!ret, "MSI-X disabled (%d)", ret);
 		close(efd);
 	}
+	check_intx(d);
 	ret = vfio_dev_dma_unmap(d, DMA_IOVA, DMA_SIZE);
 	step(!ret && d->dma.mappings == 0 && d->dma.bytes == 0,
 	     "DMA buffer unmapped (%d; %u mappings, %llu bytes left)", ret, d->dma.mappings,
