@@ -4,7 +4,7 @@
 LAB_MODULES=(irqbypass ccp kvm kvm-amd vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci
 	crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi nvme-core nvme e1000e)
 
-# Builds the lab initramfs $1 from: LAB_IOVIRT, LAB_KVM_SMOKE, the payload
+# Builds the lab initramfs $1 from: LAB_IOVIRT, LAB_KVM_SMOKE, LAB_VFIO_LOOPBACK, the payload
 # directories in LAB_PAYLOADS (copied to /payload/<name>), the trees in
 # LAB_OVERLAYS (copied onto the root, last), the scripts under lab/.
 lab_image_lab() {
@@ -14,6 +14,8 @@ lab_image_lab() {
 	lab_rootfs_add_modules "$root" "$LAB_KMODDIR" "${LAB_MODULES[@]}" || return 1
 	lab_rootfs_add_binary "$root" "$LAB_IOVIRT" /usr/local/bin/iovirt || return 1
 	lab_rootfs_add_binary "$root" "$LAB_KVM_SMOKE" /usr/local/bin/iovirt-lab-kvm-smoke || return 1
+	[ -z "${LAB_VFIO_LOOPBACK:-}" ] ||
+		lab_rootfs_add_binary "$root" "$LAB_VFIO_LOOPBACK" /usr/local/bin/iovirt-lab-vfio-loopback || return 1
 	lab_rootfs_add_binary "$root" "$(command -v ip)" /usr/local/bin/ip || return 1
 	[ -f /usr/share/misc/pci.ids ] && lab_rootfs_add_file "$root" /usr/share/misc/pci.ids
 	install -m 755 "$LAB_TOP/lab/rootfs/init" "$root/init"

@@ -37,3 +37,23 @@ lab_kvm_smoke_build() {
 	fi
 	LAB_KVM_SMOKE=$out
 }
+
+# Builds the static vfio-loopback tool (tests/lab/vfio-e1000e-loopback.c with the
+# VFIO transport of vfio-core) into $1 unless the meson build gave one
+# ($LAB_VFIO_LOOPBACK); sets LAB_VFIO_LOOPBACK.
+lab_vfio_loopback_build() {
+	local out=$1/iovirt-lab-vfio-loopback t=$LAB_TOP
+	local srcs=("$t/tests/lab/vfio-e1000e-loopback.c" "$t/vfio-core/vfio-dev.c"
+		"$t/vfio-core/vfio-kernel.c" "$t/vfio-core/vfio-kernel-sysfs.c" "$t/vfio-core/vfio-caps.c"
+		"$t/base/sysfs.c")
+	if [ -n "${LAB_VFIO_LOOPBACK:-}" ]; then
+		[ -x "$LAB_VFIO_LOOPBACK" ] || lab_die "vfio-loopback not found: $LAB_VFIO_LOOPBACK"
+		return 0
+	fi
+	if [ ! -x "$out" ] || [ -n "$(find "${srcs[@]}" "$t/vfio-core" "$t/base" -newer "$out" -print -quit)" ]; then
+		${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -static \
+			-I"$t/vfio-core" -I"$t/base" -o "$out" "${srcs[@]}" ||
+			lab_die "cannot build vfio-loopback"
+	fi
+	LAB_VFIO_LOOPBACK=$out
+}
