@@ -15,6 +15,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_run,
 	&cli_cmd_switch,
 	&cli_cmd_bench,
+	&cli_cmd_sriov,
 };
 
 static const char top_usage[] =

@@ -97,6 +97,7 @@ static int request_from_links(struct rtnl_link *orig, struct rtnl_link *chg, voi
 	*req = malloc(h->nlmsg_len);
 	if (*req) {
 		memcpy(*req, h, h->nlmsg_len);
+		((struct nlmsghdr *)*req)->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 		*len = h->nlmsg_len;
 	}
 	nlmsg_free(msg);
