@@ -3,7 +3,9 @@
  * RTM_SETLINK message a program sends is appended, as one line of hex, to
  * the file named by SRIOV_SHIM_OUT, then sent on unchanged.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
