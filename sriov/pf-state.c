@@ -95,5 +95,7 @@ int sriov_pf_read(const struct sriov_env *env, const char *bdf, struct sriov_pf_
 	    sysfs_read_link_name(path, st->driver, sizeof(st->driver)))
 		st->driver[0] = '\0';
 	st->n_vf_links = sriov_vf_links_count(env, bdf);
+	if (st->n_vf_links > (size_t)st->numvfs) /* VFs exist whatever the count says: assume enabled */
+		st->numvfs = (int)MIN(st->n_vf_links, (size_t)SRIOV_MAX_VFS);
 	return 0;
 }

@@ -37,7 +37,7 @@ struct sriov_env {
 struct sriov_pf_state {
 	char bdf[PCI_BDF_STRLEN];
 	int totalvfs;               /* sriov_totalvfs */
-	int numvfs;                 /* sriov_numvfs */
+	int numvfs;                 /* sriov_numvfs, or the virtfnN links when there are more */
 	int autoprobe;              /* sriov_drivers_autoprobe: 0, 1, or -1 when unreadable */
 	char driver[PCI_DRIVER_LEN];
 	size_t n_vf_links;          /* virtfnN links present */
