@@ -4,12 +4,15 @@
  * behind struct sriov_nl.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_ether.h>
+#include <net/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
@@ -171,12 +174,10 @@ static void vf_read_one(struct rtnl_link_vf *vf, struct sriov_vf_config *c)
 	nl_vf_vlans_t *vlans = NULL;
 	uint32_t v;
 
-	if (!rtnl_link_vf_get_addr(vf, &addr) && addr) {
-		if (nl_addr_get_len(addr) >= 6) {
-			memcpy(c->mac, nl_addr_get_binary_addr(addr), 6);
-			c->set |= SRIOV_VF_MAC;
-		}
-		nl_addr_put(addr);
+	/* libnl-route lends the address (no reference taken) but gives a reference on the VLANs. */
+	if (!rtnl_link_vf_get_addr(vf, &addr) && addr && nl_addr_get_len(addr) >= 6) {
+		memcpy(c->mac, nl_addr_get_binary_addr(addr), 6);
+		c->set |= SRIOV_VF_MAC;
 	}
 	if (!rtnl_link_vf_get_vlans(vf, &vlans) && vlans) {
 		if (vlans->size > 0) {
@@ -205,6 +206,89 @@ static void vf_read_one(struct rtnl_link_vf *vf, struct sriov_vf_config *c)
 	}
 }
 
+/* The IFLA_VF_* attributes read here, with the payload size the kernel sends for each. */
+static const uint16_t vf_attr_size[IFLA_VF_MAX + 1] = {
+	[IFLA_VF_MAC] = sizeof(struct ifla_vf_mac),
+	[IFLA_VF_VLAN] = sizeof(struct ifla_vf_vlan),
+	[IFLA_VF_TX_RATE] = sizeof(struct ifla_vf_tx_rate),
+	[IFLA_VF_SPOOFCHK] = sizeof(struct ifla_vf_spoofchk),
+	[IFLA_VF_LINK_STATE] = sizeof(struct ifla_vf_link_state),
+	[IFLA_VF_RATE] = sizeof(struct ifla_vf_rate),
+	[IFLA_VF_TRUST] = sizeof(struct ifla_vf_trust),
+};
+
+/* Copy one IFLA_VF_INFO entry, its known attributes only. -EBADMSG when malformed or without a MAC. */
+static int vf_info_copy(struct nl_msg *out, struct nlattr *info)
+{
+	struct nlattr *a, *nest;
+	bool mac = false;
+	int rem;
+
+	if (nla_type(info) != IFLA_VF_INFO || !(nest = nla_nest_start(out, IFLA_VF_INFO)))
+		return -EBADMSG;
+	nla_for_each_nested(a, info, rem) {
+		int t = nla_type(a);
+
+		if (t > IFLA_VF_MAX || !vf_attr_size[t])
+			continue;
+		if (nla_len(a) < vf_attr_size[t] || nla_put(out, t, vf_attr_size[t], nla_data(a)))
+			return -EBADMSG;
+		mac |= t == IFLA_VF_MAC;
+	}
+	nla_nest_end(out, nest);
+	return rem == 0 && mac ? 0 : -EBADMSG;
+}
+
+/*
+ * libnl-route 3.7 cannot be handed a kernel's RTM_NEWLINK as it is: it
+ * refuses an IFLA_VF_RSS_QUERY_EN of the kernel's size (failing the whole
+ * parse), trusts IFLA_NUM_VF (dereferencing a VF list it never made when
+ * IFLA_VFINFO_LIST is absent) and leaks the VFs parsed before a bad entry.
+ * So it gets a copy holding what is read here: the interface header, its
+ * name, IFLA_NUM_VF and the known attributes of each well-formed VF entry.
+ * *n is the number of VF entries. -EBADMSG when the message is malformed.
+ */
+static int link_msg_sanitize(const void *msg, struct nl_msg **out, uint32_t *n)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *a, *list = NULL;
+	const struct nlmsghdr *h = msg;
+	char name[IF_NAMESIZE] = "";
+	struct nl_msg *m;
+	int rem = 0, ret = 0;
+
+	*n = 0;
+	if (nlmsg_parse((struct nlmsghdr *)h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) ||
+	    (tb[IFLA_NUM_VF] && nla_len(tb[IFLA_NUM_VF]) != sizeof(uint32_t)) ||
+	    !tb[IFLA_NUM_VF] != !tb[IFLA_VFINFO_LIST])
+		return -EBADMSG;
+	if (tb[IFLA_IFNAME])
+		nla_strlcpy(name, tb[IFLA_IFNAME], sizeof(name));
+	m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!m)
+		return -ENOMEM;
+	if (nlmsg_append(m, nlmsg_data(h), sizeof(struct ifinfomsg), NLMSG_ALIGNTO) ||
+	    nla_put_string(m, IFLA_IFNAME, name[0] ? name : "?"))
+		ret = -ENOMEM;
+	if (!ret && tb[IFLA_VFINFO_LIST]) {
+		list = nla_nest_start(m, IFLA_VFINFO_LIST);
+		ret = list ? 0 : -ENOMEM;
+		nla_for_each_nested(a, tb[IFLA_VFINFO_LIST], rem) {
+			if (ret || (ret = vf_info_copy(m, a)))
+				break;
+			(*n)++;
+		}
+		if (!ret && (rem || *n != nla_get_u32(tb[IFLA_NUM_VF]) || *n > SRIOV_MAX_VFS))
+			ret = -EBADMSG;
+		if (!ret && (nla_nest_end(m, list) || nla_put_u32(m, IFLA_NUM_VF, *n)))
+			ret = -ENOMEM;
+	}
+	if (ret)
+		nlmsg_free(m);
+	else
+		*out = m;
+	return ret;
+}
+
 static void link_parsed(struct nl_object *obj, void *arg)
 {
 	struct rtnl_link **out = arg;
@@ -216,38 +300,45 @@ static void link_parsed(struct nl_object *obj, void *arg)
 }
 
 /* The link object libnl-route parses from one RTM_NEWLINK message; NULL when it refuses. */
-static struct rtnl_link *link_parse(const void *buf, size_t len)
+static bool link_header_ok(const void *buf, size_t len)
 {
 	const struct nlmsghdr *h = buf;
-	struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
 
-	if (len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) || h->nlmsg_len != len ||
-	    h->nlmsg_type != RTM_NEWLINK)
-		return NULL;
-	msg = nlmsg_convert((struct nlmsghdr *)h);
-	if (!msg)
-		return NULL;
+	return len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)) && h->nlmsg_len == len &&
+	       h->nlmsg_type == RTM_NEWLINK;
+}
+
+/* The link object libnl-route parses from a sanitized message; NULL when it refuses. */
+static struct rtnl_link *link_parse(struct nl_msg *msg)
+{
+	struct rtnl_link *link = NULL;
+
 	nlmsg_set_proto(msg, NETLINK_ROUTE);
 	if (nl_msg_parse(msg, link_parsed, &link) < 0 && link) {
 		rtnl_link_put(link);
 		link = NULL;
 	}
-	nlmsg_free(msg);
 	return link;
 }
 
 int sriov_vf_list_decode(const void *msg, size_t len, struct sriov_vf_config *out, size_t max)
 {
-	struct rtnl_link *link = link_parse(msg, len);
-	uint32_t num = 0;
+	struct rtnl_link *link;
+	struct nl_msg *clean;
+	uint32_t num = 0, n;
+	int ret;
 
+	if (!link_header_ok(msg, len))
+		return -EBADMSG;
+	ret = link_msg_sanitize(msg, &clean, &n);
+	if (ret)
+		return ret;
+	link = link_parse(clean);
+	nlmsg_free(clean);
 	if (!link)
 		return -EBADMSG;
-	if (rtnl_link_get_num_vf(link, &num))
+	if (n == 0 || rtnl_link_get_num_vf(link, &num) || num != n)
 		num = 0;
-	if (num > SRIOV_MAX_VFS)
-		num = SRIOV_MAX_VFS;
 	for (uint32_t i = 0; i < num && i < max; i++) {
 		struct rtnl_link_vf *vf = rtnl_link_vf_get(link, i);
 
