@@ -79,6 +79,36 @@ check set-no-vf 2 'set needs a PF and --vf K' -- "$iovirt" sriov set lo mac=02:0
 check set-no-netdev 1 'not a network interface' -- \
 	"$iovirt" sriov set nosuchif0 --vf 0 mac=02:00:00:00:00:01
 
+# iovirt split: the plan, its JSON, the k8s resource list (JSON, the device plugin's keys)
+# and the libvirt elements (well-formed XML).
+k8s_ok() {
+	"$@" | python3 -c '
+import json, re, sys
+d = json.load(sys.stdin)
+allowed = {"resourceName", "resourcePrefix", "deviceType", "selectors", "excludeTopology"}
+for r in d["resourceList"]:
+    assert set(r) <= allowed, set(r) - allowed
+    assert re.fullmatch(r"[A-Za-z0-9_]+", r["resourceName"])
+    assert r["deviceType"] in ("netDevice", "accelerator")
+    assert set(r["selectors"]) <= {"vendors", "devices", "drivers", "pciAddresses", "pfNames", "rootDevices"}
+print("valid")'
+}
+xml_ok() { "$@" | python3 -c 'import sys, xml.etree.ElementTree as E; E.fromstring("<guests>" + sys.stdin.read() + "</guests>"); print("valid")'; }
+check split-help 0 'usage: iovirt split PF --guests N' -- "$iovirt" split --help
+check split-needs-guests 2 'split needs a PF and --guests N' -- "$iovirt" split $pf
+check split-bad-export 2 "--export takes k8s or libvirt" -- "$iovirt" split $pf --guests 2 --export xen
+check split-too-many 1 'need 64 VFs; 0000:03:00.0 has at most 63' -- \
+	"$iovirt" split $pf --guests 32 --vfs-per-guest 2 --sysfs "$fixtures/sriov-pf"
+check split-plan 0 'guest 1: VF 1 0000:03:10.2 02:8f:87:e1:00:01' -- \
+	"$iovirt" split $pf --guests 2 --sysfs "$fixtures/sriov-pf"
+check split-plan-through-0 0 'iovirt sriov disable 0000:03:00.0' -- \
+	"$iovirt" split $pf --guests 2 --vfs-per-guest 2 --sysfs "$fixtures/sriov-pf"
+check split-json 0 '^valid$' -- json_ok "$iovirt" split $pf --guests 2 --json --sysfs "$fixtures/sriov-pf"
+check split-k8s 0 '^valid$' -- k8s_ok "$iovirt" split $pf --guests 2 --export k8s --sysfs "$fixtures/sriov-pf"
+check split-libvirt 0 '^valid$' -- xml_ok "$iovirt" split $pf --guests 2 --export libvirt --sysfs "$fixtures/sriov-pf"
+check split-libvirt-unknown 1 'not known yet: enable the VFs first' -- \
+	"$iovirt" split $pf --guests 2 --vfs-per-guest 2 --export libvirt --sysfs "$fixtures/sriov-pf"
+
 # The oracle: the same VF settings through ip and through iovirt, captured by the shim,
 # must be the same request (sequence numbers aside; libnl marks nests with NLA_F_NESTED,
 # which the kernel masks off, iproute2 does not).
