@@ -1,6 +1,7 @@
 # iovirt sriov and split on the NVMe PF: enable, refusals, holders, disable.
 # Enable 2 (read back), the refusals (above TotalVFs, N then M without 0, disable while
-# a VF is open through VFIO, naming the PID), idempotence, disable, and the split plan.
+# a VF is open through VFIO, naming the PID), idempotence, disable, and the split plan
+# (its VF addresses from the SR-IOV capability before the VFs exist).
 . /lab/lib.sh
 
 PF=$(lab_pci_find 0x1b36 0x0010 | sed -n 1p)
@@ -30,9 +31,22 @@ lab_check "an NVMe PF 1b36:0010 exists" [ -n "$PF" ]
 [ -n "$PF" ] || lab_done
 lab_check "the nvme driver drives the PF" lab_wait 20 lab_pci_driver_is "$PF" nvme
 lab_check "sriov list: 0 of 2 VFs" runs 0 "VFs 0 of 2" iovirt sriov list "$BDF"
+# The VF addresses the plan computes from the PF's SR-IOV capability, before the VFs exist.
+planned_bdfs() {
+	iovirt split "$BDF" --guests 2 --json | sed -n 's/.*"bdf": "\(.*\)".*/\1/p' | tr '\n' ' '
+}
+linked_bdfs() {
+	for vf in "$PF"/virtfn0 "$PF"/virtfn1; do printf '%s ' "$(basename "$(readlink "$vf")")"; done
+}
+PLANNED=$(planned_bdfs)
+echo "  planned VF addresses: $PLANNED"
+lab_check "split before enable computes two VF addresses" [ "$(echo $PLANNED | wc -w)" = 2 ]
+lab_check "the libvirt export before enable has both" runs 0 "function='0x2'" \
+	iovirt split "$BDF" --guests 2 --export libvirt
 lab_check "enable 3 (above TotalVFs) is refused" runs 1 "at most 2 VFs" iovirt sriov enable "$BDF" --vfs 3
 lab_check "enable 2 with autoprobe off" runs 0 "2 VFs \(was 0\)" \
 	iovirt sriov enable "$BDF" --vfs 2 --autoprobe off
+lab_check "the VFs sit where the plan said" [ "$(linked_bdfs)" = "$PLANNED" ]
 lab_check "sriov_numvfs reads back 2" [ "$(cat "$PF/sriov_numvfs")" = 2 ]
 lab_check "sriov_drivers_autoprobe is 0" [ "$(cat "$PF/sriov_drivers_autoprobe")" = 0 ]
 lab_check "enable 2 again changes nothing" runs 0 "nothing changed" iovirt sriov enable "$BDF" --vfs 2
