@@ -41,9 +41,8 @@ static void extack_read(const struct nlmsghdr *h, char *err, size_t errlen)
 	}
 }
 
-/* Walk one datagram; 1 when the answer to seq was found, 0 to read on, -errno. */
-static int answer_read(const unsigned char *buf, int n, uint32_t seq, void **reply,
-		       size_t *reply_len, int *code, char *err, size_t errlen)
+int sriov_nl_answer_read(const unsigned char *buf, int n, uint32_t seq, void **reply,
+			 size_t *reply_len, int *code, char *err, size_t errlen)
 {
 	const struct nlmsghdr *h = (const void *)buf;
 
@@ -98,7 +97,7 @@ static int sock_exchange(void *ctx, const void *req, size_t len, void **reply, s
 			ret = n == 0 ? -EBADMSG : -EIO;
 			break;
 		}
-		ret = answer_read(buf, n, copy->nlmsg_seq, reply, reply_len, &code, err, errlen);
+		ret = sriov_nl_answer_read(buf, n, copy->nlmsg_seq, reply, reply_len, &code, err, errlen);
 		free(buf);
 		buf = NULL;
 	} while (!ret);

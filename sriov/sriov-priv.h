@@ -3,6 +3,7 @@
 #define IOVIRT_SRIOV_PRIV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sriov.h"
 
@@ -22,5 +23,15 @@ int sriov_dev_read_int(const struct sriov_env *env, const char *bdf, const char 
 
 /* How many virtfnN links the device has (0 when its directory cannot be read). */
 size_t sriov_vf_links_count(const struct sriov_env *env, const char *bdf);
+
+/*
+ * Walk one datagram (n bytes, untrusted) from a NETLINK_ROUTE socket for the
+ * answer to request seq: an NLMSG_ERROR sets *code (0 or -errno) and copies
+ * its capped extended-ack message into err; an RTM_NEWLINK is copied to a
+ * malloc'd *reply. Returns 1 when the answer was found, 0 when it is not in
+ * this datagram, -EBADMSG for a truncated error, -ENOMEM.
+ */
+int sriov_nl_answer_read(const unsigned char *buf, int n, uint32_t seq, void **reply,
+			 size_t *reply_len, int *code, char *err, size_t errlen) __must_check;
 
 #endif

@@ -52,6 +52,8 @@ check disable-held-nothing-written 0 '^2$' -- numvfs
 rm -r "$tmp/proc/4242"
 check disable 0 '0000:03:00.0: 0 VFs \(was 2\)' -- \
 	"$iovirt" sriov disable $pf --sysfs "$tmp/sys" --proc "$tmp/proc"
+# A plain-file tree has no kernel behind it: remove the VF links as the kernel would.
+rm "$tmp/sys/bus/pci/devices/$pf"/virtfn*
 echo 1 >"$tmp/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
 check enable-autoprobe 0 '4 VFs \(was 0\)' -- \
 	"$iovirt" sriov enable $pf --vfs 4 --autoprobe off --sysfs "$tmp/sys" --proc "$tmp/proc"
@@ -63,6 +65,7 @@ check bad-autoprobe 2 '--autoprobe takes on or off' -- \
 cp -a "$fixtures/vf-of-vfio-pf" "$tmp/vfio"
 check vfio-pf-disable 0 '0 VFs \(was 1\)' -- \
 	"$iovirt" sriov disable 06:00.0 --sysfs "$tmp/vfio" --proc "$tmp/proc"
+rm "$tmp/vfio/bus/pci/devices/0000:06:00.0"/virtfn*
 check vfio-pf-no-enable-sriov 1 'enable_sriov=1' -- \
 	"$iovirt" sriov enable 06:00.0 --vfs 2 --sysfs "$tmp/vfio" --proc "$tmp/proc"
 mkdir -p "$tmp/vfio/module/vfio_pci/parameters"
@@ -161,10 +164,20 @@ if bad:
 print(f'{len(ours)} requests identical')
 PY
 }
+# The kernel's own refusal through the real socket: a veth has no VFs, each setting is refused
+# on its own and named.
+refusal() {
+	ip link add v0 type veth peer name v1 || return 1
+	"$iovirt" sriov set v0 --vf 3 trust=on spoofchk=off "$@"
+}
 if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
-	export -f oracle
+	export -f oracle refusal
 	export tmp shim iovirt
 	check netlink-oracle 0 'requests identical' -- unshare -n bash -c oracle
+	check netlink-refusal 1 'trust on VF 3 refused: Operation not supported' -- unshare -n bash -c refusal
+	check netlink-refusal-json 1 '"setting": "spoofchk",\s*$' -- unshare -n bash -c 'refusal --json'
+	check netlink-refusal-json-valid 0 '^valid$' -- \
+		unshare -n bash -c 'refusal --json | python3 -c "import json,sys; d=json.load(sys.stdin); assert not any(r[\"ok\"] for r in d[\"results\"]); print(\"valid\")"' 
 else
 	echo "skip netlink-oracle: no network namespace (unshare -n) or no ip here"
 fi

@@ -21,6 +21,7 @@
 #include <netlink/msg.h>
 
 #include "sriov.h"
+#include "sriov-priv.h"
 
 #define assert_contains(haystack, needle)                                                   \
 	do {                                                                                \
@@ -375,6 +376,69 @@ static void test_decode_hostile(void **state)
 	nlmsg_free(m);
 }
 
+/* A datagram holding an error answer to seq 9 with a capped extended ack. */
+static size_t error_datagram(unsigned char *buf, int code, const char *text, uint16_t flags)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct nlmsgerr *e = NLMSG_DATA(h);
+	struct nlattr *a = (struct nlattr *)((unsigned char *)e + NLMSG_ALIGN(sizeof(*e)));
+	size_t tlen = strlen(text) + 1;
+
+	memset(buf, 0, 256);
+	e->error = code;
+	a->nla_type = NLMSGERR_ATTR_MSG;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + tlen);
+	memcpy(a + 1, text, tlen);
+	h->nlmsg_type = NLMSG_ERROR;
+	h->nlmsg_flags = flags;
+	h->nlmsg_seq = 9;
+	h->nlmsg_len = (uint32_t)(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*e)) + NLA_ALIGN(a->nla_len));
+	return h->nlmsg_len;
+}
+
+static void test_answers_from_the_socket(void **state)
+{
+	unsigned char buf[256], copy[256];
+	char err[64];
+	void *reply = NULL;
+	size_t rlen, len = error_datagram(buf, -EOPNOTSUPP, "VF trust unsupported",
+					  NLM_F_CAPPED | NLM_F_ACK_TLVS);
+	int code = 1;
+	unsigned seed = 7;
+
+	assert_int_equal(sriov_nl_answer_read(buf, (int)len, 9, &reply, &rlen, &code, err, sizeof(err)), 1);
+	assert_int_equal(code, -EOPNOTSUPP);
+	assert_string_equal(err, "VF trust unsupported");
+	assert_int_equal(sriov_nl_answer_read(buf, (int)len, 8, &reply, &rlen, &code, err, sizeof(err)), 0);
+	err[0] = '\0';
+	len = error_datagram(buf, 0, "ignored", NLM_F_ACK_TLVS); /* not capped: no message read */
+	assert_int_equal(sriov_nl_answer_read(buf, (int)len, 9, &reply, &rlen, &code, err, sizeof(err)), 1);
+	assert_int_equal(code, 0);
+	assert_string_equal(err, "");
+	/* a message attribute longer than its message, a header shorter than an error */
+	len = error_datagram(buf, -EINVAL, "x", NLM_F_CAPPED | NLM_F_ACK_TLVS);
+	((struct nlattr *)(buf + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nlmsgerr))))->nla_len = 200;
+	assert_int_equal(sriov_nl_answer_read(buf, (int)len, 9, &reply, &rlen, &code, err, sizeof(err)), 1);
+	assert_string_equal(err, "");
+	((struct nlmsghdr *)buf)->nlmsg_len = NLMSG_HDRLEN + 4;
+	assert_int_equal(sriov_nl_answer_read(buf, (int)len, 9, &reply, &rlen, &code, err, sizeof(err)), -EBADMSG);
+	/* corrupted datagrams: every outcome but a crash or an over-read is fine */
+	len = error_datagram(buf, -EPERM, "refused by the driver", NLM_F_CAPPED | NLM_F_ACK_TLVS);
+	for (int round = 0; round < 5000; round++) {
+		int n = (int)(len - (size_t)round % 8);
+
+		memcpy(copy, buf, len);
+		seed = seed * 1103515245u + 12345u;
+		copy[(seed >> 8) % len] = (unsigned char)(seed >> 20);
+		seed = seed * 1103515245u + 12345u;
+		copy[(seed >> 8) % len] ^= (unsigned char)(seed >> 24);
+		reply = NULL;
+		if (sriov_nl_answer_read(copy, n, 9, &reply, &rlen, &code, err, sizeof(err)) == 1)
+			assert_true(strlen(err) < sizeof(err));
+		free(reply);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_rate_alone_keeps_the_other),
 		cmocka_unit_test(test_list_decodes_the_kernel_answer),
 		cmocka_unit_test(test_decode_hostile),
+		cmocka_unit_test(test_answers_from_the_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
