@@ -97,6 +97,37 @@ for r in d["resourceList"]:
 print("valid")'
 }
 xml_ok() { "$@" | python3 -c 'import sys, xml.etree.ElementTree as E; E.fromstring("<guests>" + sys.stdin.read() + "</guests>"); print("valid")'; }
+# Each guest's elements inside a minimal domain, validated against libvirt's RNG schema
+# (libvirt0 ships it; scripts/install-deps installs it).
+rng=/usr/share/libvirt/schemas/domain.rng
+libvirt_rng_ok() {
+	"$@" >"$tmp/libvirt.xml" || return 1
+	python3 - "$tmp/libvirt.xml" "$rng" <<'PY'
+import re, subprocess, sys
+blocks = re.findall(r"<devices>.*?</devices>", open(sys.argv[1]).read(), re.S)
+assert blocks, "no <devices> blocks"
+for i, b in enumerate(blocks):
+    doc = f"<domain type='kvm'><name>g{i}</name><memory>131072</memory><os><type>hvm</type></os>{b}</domain>"
+    r = subprocess.run(["xmllint", "--noout", "--relaxng", sys.argv[2], "-"], input=doc,
+                       capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(r.stderr)
+print(f"{len(blocks)} guests valid")
+PY
+}
+cp -a "$fixtures/sriov-pf" "$tmp/nonet"
+rm -r "$tmp/nonet/bus/pci/devices/$pf/net"
+if [ -f "$rng" ] && command -v xmllint >/dev/null; then
+	check split-libvirt-rng-interface 0 '^2 guests valid$' -- \
+		libvirt_rng_ok "$iovirt" split $pf --guests 2 --export libvirt --sysfs "$fixtures/sriov-pf"
+	check split-libvirt-rng-hostdev 0 '^1 guests valid$' -- \
+		libvirt_rng_ok "$iovirt" split $pf --guests 1 --vfs-per-guest 2 --export libvirt --sysfs "$tmp/nonet"
+else
+	echo "skip split-libvirt-rng: no $rng or xmllint (scripts/install-deps installs libvirt0 and libxml2-utils)"
+fi
+check split-k8s-accelerator 0 '"deviceType": "accelerator"' -- \
+	"$iovirt" split $pf --guests 2 --export k8s --sysfs "$tmp/nonet"
+
 check split-help 0 'usage: iovirt split PF --guests N' -- "$iovirt" split --help
 check split-needs-guests 2 'split needs a PF and --guests N' -- "$iovirt" split $pf
 check split-bad-export 2 "--export takes k8s or libvirt" -- "$iovirt" split $pf --guests 2 --export xen
