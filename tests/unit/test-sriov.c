@@ -247,7 +247,8 @@ static void test_partial_enable_reported(void **state)
 
 	k->limit = 3;
 	assert_int_equal(set(k, PF, 0, SRIOV_AUTOPROBE_KEEP, &r, msg), 0);
-	assert_int_equal(set(k, PF, 6, SRIOV_AUTOPROBE_KEEP, &r, msg), 0);
+	assert_int_equal(set(k, PF, 6, SRIOV_AUTOPROBE_ON, &r, msg), 0);
+	assert_string_equal(k->log, "numvfs=0 autoprobe=1 numvfs=6 ");
 	assert_true(r.partial);
 	assert_int_equal(r.after, 3);
 	assert_contains(msg, "6 VFs asked, the driver enabled 3");
