@@ -15,6 +15,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_run,
 	&cli_cmd_switch,
 	&cli_cmd_bench,
+	&cli_cmd_sriov,
+	&cli_cmd_split,
 };
 
 static const char top_usage[] =
