@@ -29,6 +29,8 @@ extern const struct cli_command cli_cmd_groups;
 extern const struct cli_command cli_cmd_run;
 extern const struct cli_command cli_cmd_switch;
 extern const struct cli_command cli_cmd_bench;
+extern const struct cli_command cli_cmd_bind;
+extern const struct cli_command cli_cmd_unbind;
 
 /* Print a command's --help text to stdout. */
 void cli_print_usage(const struct cli_command *cmd);

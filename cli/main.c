@@ -15,6 +15,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_run,
 	&cli_cmd_switch,
 	&cli_cmd_bench,
+	&cli_cmd_bind,
+	&cli_cmd_unbind,
 };
 
 static const char top_usage[] =

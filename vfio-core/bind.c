@@ -200,7 +200,7 @@ static void plan_bind_step(const struct bind_opts *opts, const struct inventory 
 	snprintf(s->from, sizeof(s->from), "%s", d->driver);
 	snprintf(s->to, sizeof(s->to), "%s", BIND_TARGET_DRIVER);
 	if (driver_is_vfio(d->driver)) {
-		step_set(s, BIND_ALREADY, "already bound to %s; nothing to do", d->driver);
+		step_set(s, BIND_ALREADY, "already bound to %s", d->driver);
 		return;
 	}
 	g = d->iommu_group >= 0 ? inventory_find_group(inv, d->iommu_group) : NULL;
@@ -234,7 +234,9 @@ static int plan_add_group(const struct bind_opts *opts, const struct inventory *
 
 static int plan_scan(const struct bind_opts *opts, struct inventory *inv)
 {
-	struct inventory_opts io = { .sysfs_root = opts->sysfs_root, .routes = opts->routes };
+	struct inventory_opts io = {
+		.sysfs_root = opts->sysfs_root, .routes = opts->routes, .lookup_names = true,
+	};
 
 	return inventory_scan(&io, inv);
 }
@@ -281,7 +283,7 @@ static void plan_unbind_step(const struct bind_opts *opts, const struct inventor
 	snprintf(s->from, sizeof(s->from), "%s", d->driver);
 	if (!driver_is_vfio(d->driver)) {
 		snprintf(s->to, sizeof(s->to), "%s", d->driver);
-		step_set(s, BIND_ALREADY, "not bound to a VFIO driver (driver: %s); nothing to do",
+		step_set(s, BIND_ALREADY, "not bound to a VFIO driver (driver: %s)",
 			 d->driver[0] ? d->driver : "none");
 		return;
 	}
