@@ -267,6 +267,12 @@ static int bind_report(const struct bind_args *b, const struct bind_plan *plan, 
 	return CLI_EXIT_OK;
 }
 
+/* A tree that is not /sys is not this kernel's: never load a module for it. */
+static int bind_no_module(void *opaque, const char *name)
+{
+	return -EOPNOTSUPP;
+}
+
 static int bind_run(const struct cli_command *cmd, int argc, char **argv, bool is_bind)
 {
 	struct bind_args b = { .cmd = cmd };
@@ -284,6 +290,8 @@ static int bind_run(const struct cli_command *cmd, int argc, char **argv, bool i
 				     "to be safe to take: %s", strerror(-ret));
 	if (is_bind && !strcmp(b.opts.sysfs_root, "/sys"))
 		b.opts.routes = &routes;
+	if (strcmp(b.opts.sysfs_root, "/sys"))
+		b.opts.load_module = bind_no_module;
 	ret = is_bind ? bind_plan_make(&b.opts, b.bdfs, b.n, &plan)
 		      : unbind_plan_make(&b.opts, b.bdfs, b.n, &plan);
 	if (ret) {
