@@ -183,7 +183,7 @@ static const char *step_verb(const struct bind_plan *plan, const struct bind_ste
 static void print_step(const struct bind_plan *plan, const struct bind_step *s, bool dry_run)
 {
 	const char *member = s->requested ? "" : " (same IOMMU group)";
-	const char *to = s->to[0] ? s->to : "the driver the kernel picks";
+	const char *to = s->to[0] ? s->to : s->to_known ? "no driver" : "the driver the kernel picks";
 
 	if (s->action != BIND_CHANGE) {
 		text_print(stdout, "  %s%s  %s: %s", s->bdf, member, step_verb(plan, s, dry_run), s->why);

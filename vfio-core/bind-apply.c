@@ -163,7 +163,8 @@ static int ap_step(struct applier *a, struct bind_step *s)
 	int ret;
 
 	if (a->plan->unbind) {
-		ret = ap_move(a, true, s->bdf, s->to, true, false, msg, sizeof(msg));
+		/* a device that had no driver before bind is left with none */
+		ret = ap_move(a, true, s->bdf, s->to, !s->to_known, false, msg, sizeof(msg));
 		if (!ret && (ret = bind_state_remove(o->state_dir, s->bdf)))
 			snprintf(msg, sizeof(msg), "%s: forgetting its driver in %s failed: %s", s->bdf,
 				 o->state_dir, strerror(-ret));

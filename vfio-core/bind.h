@@ -11,8 +11,9 @@
  *
  * The previous driver of each bound device is kept in a state file
  * <state_dir>/<BDF> (one line: the driver name, empty for none) so that an
- * unbind in a later run restores it. Without one, unbind clears
- * driver_override and reprobes, and the kernel picks the driver.
+ * unbind in a later run restores it (a device that had no driver is left
+ * with none). Without one, unbind clears driver_override and reprobes, and
+ * the kernel picks the driver.
  *
  * VFIO's unsafe no-IOMMU mode is never enabled: a host without an IOMMU, or a
  * device in a no-IOMMU group, is refused.

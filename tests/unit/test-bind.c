@@ -297,6 +297,23 @@ static void test_unbind_restores_then_nothing_to_do(void **state)
 	bind_plan_free(&plan);
 }
 
+/* A device that had no driver before bind has none after unbind. */
+static void test_unbind_restores_no_driver(void **state)
+{
+	struct fake *f = *state;
+	const char *bdf = "0000:00:05.0";
+	char prev[PCI_DRIVER_LEN];
+
+	assert_int_equal(do_bind(f, bdf), 0);
+	assert_string_equal(driver_of(f, bdf), "vfio-pci");
+	assert_true(remembered(f, bdf, prev));
+	assert_string_equal(prev, "");
+	assert_int_equal(do_unbind(f, bdf), 0);
+	assert_string_equal(driver_of(f, bdf), "");
+	assert_string_equal(override_of(f, bdf), "(null)");
+	assert_false(remembered(f, bdf, NULL));
+}
+
 /* A remembered driver other than the one the kernel would pick is the one restored. */
 static void test_unbind_restores_remembered_driver(void **state)
 {
@@ -581,6 +598,7 @@ static void test_bind_rollback_on_wrong_driver(void **state)
 	static const char *const drivers[] = { "e1000e", "e1000e" };
 	struct fake *f = *state;
 	struct bind_plan plan = plan_bind(f, bdfs, 2);
+	char path[PATH_MAX], prev[PCI_DRIVER_LEN];
 
 	f->probe_ignores = "0000:00:04.0";
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), -EIO);
@@ -588,13 +606,17 @@ static void test_bind_rollback_on_wrong_driver(void **state)
 	assert_int_equal(plan.steps[0].outcome, BIND_ROLLED_BACK);
 	assert_int_equal(plan.steps[1].outcome, BIND_FAILED);
 	assert_contains(plan.steps[1].why, "returning it to e1000e failed");
-	f->probe_ignores = NULL;
 	bind_plan_free(&plan);
-	/* 00:04.0's own rollback probed while the fake kernel still ignored it */
-	assert_string_equal(driver_of(f, "0000:00:03.0"), "e1000e");
-	assert_int_equal(do_bind(f, bdfs[1]), 0);
-	assert_int_equal(do_unbind(f, bdfs[1]), 0);
-	assert_untouched(f, bdfs, drivers, 2);
+	/* 00:04.0's own rollback probed while the fake kernel still ignored it: left unbound, said so */
+	assert_string_equal(driver_of(f, bdfs[1]), "");
+	assert_string_equal(override_of(f, bdfs[1]), "(null)");
+	f->probe_ignores = NULL;
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", f->sys);
+	assert_int_equal(fake_write(f, path, bdfs[1]), 0);
+	assert_untouched(f, bdfs, drivers, 1);
+	assert_string_equal(driver_of(f, bdfs[1]), "e1000e");
+	assert_true(remembered(f, bdfs[1], prev)); /* kept: the device never got back by itself */
+	assert_string_equal(prev, "e1000e");
 }
 
 static void test_unbind_rollback_at_each_write(void **state)
@@ -656,6 +678,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_bind_then_nothing_to_do),
 		T(test_unbind_restores_then_nothing_to_do),
+		T(test_unbind_restores_no_driver),
 		T(test_unbind_restores_remembered_driver),
 		T(test_unbind_without_state_lets_kernel_pick),
 		T(test_unbind_hostile_state),
