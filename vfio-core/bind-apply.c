@@ -15,7 +15,8 @@
 struct applier {
 	const struct bind_opts *opts;
 	struct bind_plan *plan;
-	unsigned writes; /* forward writes made so far, for the fault hook */
+	unsigned writes; /* forward writes attempted so far, for the fault hook */
+	unsigned landed; /* forward writes that succeeded: a step that landed none changed nothing */
 };
 
 /* One sysfs write; forward writes count toward opts->fault_write. */
@@ -23,9 +24,13 @@ static int ap_write(struct applier *a, bool forward, const char *path, const cha
 {
 	const struct bind_opts *o = a->opts;
 
+	int ret;
+
 	if (forward && o->fault_write && ++a->writes == o->fault_write)
 		return -EIO;
-	return o->write ? o->write(o->opaque, path, value) : sysfs_write_str(path, value);
+	ret = o->write ? o->write(o->opaque, path, value) : sysfs_write_str(path, value);
+	a->landed += forward && !ret;
+	return ret;
 }
 
 static int dev_path(const struct applier *a, char *buf, size_t len, const char *bdf, const char *attr)
@@ -146,9 +151,26 @@ static void ap_undo(struct applier *a, struct bind_step *s)
 		s->outcome = ret ? BIND_FAILED : BIND_ROLLED_BACK;
 }
 
-static void ap_rollback(struct applier *a, size_t upto)
+/*
+ * A failed step whose writes all failed changed nothing in sysfs: only the
+ * state file bind wrote for it is removed, and nothing else is undone.
+ */
+static void ap_untouched(struct applier *a, struct bind_step *s, bool untouched)
 {
-	for (size_t i = upto + 1; i-- > 0;) {
+	size_t len = strlen(s->why);
+
+	if (!untouched)
+		return;
+	if (!a->plan->unbind && bind_state_remove(a->opts->state_dir, s->bdf))
+		snprintf(s->why + len, sizeof(s->why) - len, "; its state file could not be removed");
+	else
+		snprintf(s->why + len, sizeof(s->why) - len, "; nothing was changed on it");
+}
+
+/* Undo steps [0, n) that were changed, last first. */
+static void ap_rollback(struct applier *a, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
 		struct bind_step *s = &a->plan->steps[i];
 
 		if (s->action == BIND_CHANGE && s->outcome != BIND_PLANNED)
@@ -245,9 +267,12 @@ int bind_plan_apply(const struct bind_opts *opts, struct bind_plan *plan)
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		if (plan->steps[i].action != BIND_CHANGE)
 			continue;
+		unsigned landed = a.landed;
+
 		ret = ap_step(&a, &plan->steps[i]);
 		if (ret) {
-			ap_rollback(&a, i);
+			ap_untouched(&a, &plan->steps[i], landed == a.landed);
+			ap_rollback(&a, landed == a.landed ? i : i + 1);
 			return ret;
 		}
 	}

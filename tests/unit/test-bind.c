@@ -577,7 +577,9 @@ static void test_bind_rollback_at_each_write(void **state)
 				if (s->outcome == BIND_FAILED) {
 					assert_false(failed_seen);
 					failed_seen = true;
-					assert_contains(s->why, "returned to");
+					/* a failure at a device's first write leaves it untouched */
+					assert_contains(s->why, n == 1 || n == 4 || n == 6 ?
+						"nothing was changed on it" : "returned to");
 				} else if (!failed_seen) {
 					assert_int_equal(s->outcome, BIND_ROLLED_BACK);
 				} else {
