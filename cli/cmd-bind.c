@@ -60,9 +60,10 @@ static const char unbind_usage[] =
 	"Give devices bound to vfio-pci back to the driver they had before\n"
 	"'iovirt bind' (remembered in the state directory), clearing driver_override.\n"
 	"Without a remembered driver, driver_override is cleared and the kernel picks\n"
-	"the driver. A device not bound to vfio-pci is left alone: running the command\n"
-	"twice changes nothing. If any step fails, every device already changed goes\n"
-	"back to vfio-pci.\n"
+	"the driver. Refused while a process holds the device's /dev/vfio/<group> open\n"
+	"(the kernel would hold the unbind until it lets go). A device not bound to\n"
+	"vfio-pci is left alone: running the command twice changes nothing. If any\n"
+	"step fails, every device already changed goes back to vfio-pci.\n"
 	"\n"
 	"Options:\n"
 	"  --dry-run        show what would change; change nothing\n"
@@ -292,6 +293,8 @@ static int bind_run(const struct cli_command *cmd, int argc, char **argv, bool i
 		b.opts.routes = &routes;
 	if (strcmp(b.opts.sysfs_root, "/sys"))
 		b.opts.load_module = bind_no_module;
+	else
+		b.opts.proc_root = "/proc";
 	ret = is_bind ? bind_plan_make(&b.opts, b.bdfs, b.n, &plan)
 		      : unbind_plan_make(&b.opts, b.bdfs, b.n, &plan);
 	if (ret) {

@@ -2,13 +2,16 @@
 #include "bind.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bind-state.h"
 #include "iommu-groups.h"
+#include "sysfs.h"
 
 static const char *const action_names[] = {
 	[BIND_CHANGE] = "change",
@@ -271,6 +274,59 @@ int bind_plan_make(const struct bind_opts *opts, const char *const *bdfs, size_t
 	return 0;
 }
 
+struct holder_ctx {
+	const char *proc_root;
+	char want[32];   /* "/dev/vfio/<group>" */
+	long pid;        /* the process found, 0 if none */
+	char fd_dir[PATH_MAX];
+};
+
+static int holder_fd(const char *name, void *opaque)
+{
+	struct holder_ctx *h = opaque;
+	char path[PATH_MAX], target[64];
+	ssize_t n;
+
+	if (sysfs_path(path, sizeof(path), h->fd_dir, "%s", name))
+		return 0;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	return !strcmp(target, h->want);
+}
+
+static int holder_pid(const char *name, void *opaque)
+{
+	struct holder_ctx *h = opaque;
+	char *end;
+	long pid = strtol(name, &end, 10);
+
+	if (*end || end == name || name[0] < '1' || name[0] > '9')
+		return 0;
+	if (sysfs_path(h->fd_dir, sizeof(h->fd_dir), h->proc_root, "%s/fd", name) ||
+	    sysfs_for_each_entry(h->fd_dir, holder_fd, h) != 1)
+		return 0; /* gone, or not ours to read */
+	h->pid = pid;
+	return 1;
+}
+
+/* The first process (by /proc order) holding /dev/vfio/<group> open, 0 if none seen. */
+static long vfio_group_holder(const char *proc_root, int group, char *comm, size_t len)
+{
+	struct holder_ctx h = { .proc_root = proc_root };
+	char path[PATH_MAX];
+
+	snprintf(h.want, sizeof(h.want), "/dev/vfio/%d", group);
+	comm[0] = '\0';
+	if (sysfs_for_each_entry(proc_root, holder_pid, &h) != 1)
+		return 0;
+	if (!sysfs_path(path, sizeof(path), proc_root, "%ld/comm", h.pid) &&
+	    sysfs_read_str(path, comm, len))
+		comm[0] = '\0';
+	return h.pid;
+}
+
 static void plan_unbind_step(const struct bind_opts *opts, const struct inventory *inv, struct bind_step *s)
 {
 	const struct pci_dev_info *d = inventory_find(inv, s->bdf);
@@ -286,6 +342,17 @@ static void plan_unbind_step(const struct bind_opts *opts, const struct inventor
 		step_set(s, BIND_ALREADY, "not bound to a VFIO driver (driver: %s)",
 			 d->driver[0] ? d->driver : "none");
 		return;
+	}
+	if (opts->proc_root && d->iommu_group >= 0) {
+		char comm[64];
+		long pid = vfio_group_holder(opts->proc_root, d->iommu_group, comm, sizeof(comm));
+
+		if (pid) {
+			step_set(s, BIND_REFUSED, "/dev/vfio/%d is in use by PID %ld (%s): stop it first; the "
+				 "kernel would hold the unbind until it lets go", d->iommu_group, pid,
+				 comm[0] ? comm : "?");
+			return;
+		}
 	}
 	s->action = BIND_CHANGE;
 	ret = bind_state_load(opts->state_dir, s->bdf, s->to, sizeof(s->to));

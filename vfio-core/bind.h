@@ -35,6 +35,7 @@ struct bind_opts {
 	const char *sysfs_root;           /* "/sys" on a live host */
 	const char *state_dir;            /* BIND_STATE_DIR on a live host; created when missing */
 	const struct host_routes *routes; /* NULL: routes unknown, not checked */
+	const char *proc_root;            /* unbind: "/proc" to refuse a group a process holds open; NULL: not checked */
 	bool group;                       /* bind: take every member of each device's IOMMU group */
 	bool force;                       /* bind: hand over an interface that carries a host route */
 
@@ -102,7 +103,9 @@ int bind_plan_make(const struct bind_opts *opts, const char *const *bdfs, size_t
 
 /*
  * Plan returning bdfs from vfio-pci to their remembered drivers. A device not
- * bound to a VFIO driver is already done; a missing device is refused.
+ * bound to a VFIO driver is already done; a missing device is refused, and
+ * so is one whose /dev/vfio/<group> a process holds open (opts->proc_root),
+ * since the kernel would block the unbind until that process lets go.
  * Returns 0 or -errno; *plan is the caller's on 0.
  */
 int unbind_plan_make(const struct bind_opts *opts, const char *const *bdfs, size_t n,

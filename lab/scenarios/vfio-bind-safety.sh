@@ -1,5 +1,6 @@
 # iovirt bind/unbind on the real kernel: idempotent, refusals that name what is at stake
-# (a non-viable group, the interface with the default route), rollback on an injected failure.
+# (a non-viable group, the interface with the default route, a group held open), rollback on
+# an injected failure.
 . /lab/lib.sh
 
 BDF=0000:00:03.0
@@ -47,6 +48,26 @@ lab_check "  e1000e is remembered in $STATE/$BDF" [ "$(cat "$STATE/$BDF")" = e10
 lab_check "bind $BDF again changes nothing" run_iovirt 0 bind "$BDF"
 lab_check "  and says so" said "nothing to do: already bound to vfio-pci"
 lab_check "  vfio-pci still drives $BDF" lab_pci_driver_is "$DEV" vfio-pci
+
+# A process holding the group open: the kernel would block the unbind, so iovirt refuses it.
+hold_group() {
+	local group
+	group=$(lab_iommu_group "$DEV") || return 1
+	sh -c "exec 3<>/dev/vfio/$group && exec sleep 60" &
+	echo $! >/tmp/holder
+	lab_wait 5 [ -e "/proc/$!/fd/3" ] && echo "  PID $! holds /dev/vfio/$group"
+}
+
+release_group() {
+	kill "$(cat /tmp/holder)" && wait "$(cat /tmp/holder)" 2>/dev/null
+	return 0
+}
+
+lab_check "a process holds $BDF's VFIO group open" hold_group
+lab_check "unbind $BDF is refused" run_iovirt 1 unbind "$BDF"
+lab_check "  naming the PID" said "is in use by PID $(cat /tmp/holder) (sleep)"
+lab_check "  vfio-pci still drives $BDF" lab_pci_driver_is "$DEV" vfio-pci
+release_group
 
 lab_check "unbind $BDF" run_iovirt 0 unbind "$BDF"
 lab_check "  it names the change vfio-pci -> e1000e" said "unbound: vfio-pci -> e1000e"

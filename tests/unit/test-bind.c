@@ -297,6 +297,39 @@ static void test_unbind_restores_then_nothing_to_do(void **state)
 	bind_plan_free(&plan);
 }
 
+/* A process holding /dev/vfio/<group> open keeps the device from being unbound, named by PID. */
+static void test_unbind_refused_while_group_open(void **state)
+{
+	struct fake *f = *state;
+	const char *bdf = "0000:00:03.0";
+	char proc[320], path[PATH_MAX];
+	struct bind_plan plan;
+
+	assert_int_equal(do_bind(f, bdf), 0);
+	snprintf(proc, sizeof(proc), "%s/proc", f->dir);
+	run("mkdir -p '%s/4242/fd' '%s/self/fd'", proc, proc);
+	run("echo junk > '%s/junk'%s", proc, "");
+	snprintf(path, sizeof(path), "%s/4242/comm", proc);
+	run("echo qemu-kvm > '%s'%s", path, "");
+	snprintf(path, sizeof(path), "%s/4242/fd/0", proc);
+	assert_int_equal(symlink("/dev/null", path), 0);
+	snprintf(path, sizeof(path), "%s/4242/fd/7", proc);
+	assert_int_equal(symlink("/dev/vfio/4", path), 0); /* another group */
+	f->opts.proc_root = proc;
+	plan = plan_unbind(f, &bdf, 1);
+	assert_int_equal(plan.steps[0].action, BIND_CHANGE);
+	bind_plan_free(&plan);
+
+	snprintf(path, sizeof(path), "%s/4242/fd/8", proc);
+	assert_int_equal(symlink("/dev/vfio/3", path), 0);
+	plan = plan_unbind(f, &bdf, 1);
+	assert_int_equal(plan.steps[0].action, BIND_REFUSED);
+	assert_contains(plan.steps[0].why, "/dev/vfio/3 is in use by PID 4242 (qemu-kvm)");
+	assert_int_equal(bind_plan_apply(&f->opts, &plan), -EPERM);
+	bind_plan_free(&plan);
+	assert_string_equal(driver_of(f, bdf), "vfio-pci");
+}
+
 /* A device that had no driver before bind has none after unbind. */
 static void test_unbind_restores_no_driver(void **state)
 {
@@ -680,6 +713,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_bind_then_nothing_to_do),
 		T(test_unbind_restores_then_nothing_to_do),
+		T(test_unbind_refused_while_group_open),
 		T(test_unbind_restores_no_driver),
 		T(test_unbind_restores_remembered_driver),
 		T(test_unbind_without_state_lets_kernel_pick),
