@@ -35,7 +35,8 @@ struct bind_opts {
 	const char *sysfs_root;           /* "/sys" on a live host */
 	const char *state_dir;            /* BIND_STATE_DIR on a live host; created when missing */
 	const struct host_routes *routes; /* NULL: routes unknown, not checked */
-	const char *proc_root;            /* unbind: "/proc" to refuse a group a process holds open; NULL: not checked */
+	const char *proc_root;            /* unbind: "/proc" to refuse a group a process holds open;
+					   * NULL: not checked */
 	bool group;                       /* bind: take every member of each device's IOMMU group */
 	bool force;                       /* bind: hand over an interface that carries a host route */
 

@@ -64,8 +64,9 @@ void passthrough_verdict(const struct inventory *inv, struct pci_dev_info *d)
 	char blockers[REASON_LEN];
 
 	if (!inv->has_iommu)
-		set(d, PT_NO_IOMMU, "this host has no IOMMU (no IOMMU groups in sysfs, or only VFIO no-IOMMU ones): enable VT-d or AMD-Vi "
-		    "in the firmware and boot with intel_iommu=on or amd_iommu=on");
+		set(d, PT_NO_IOMMU, "this host has no IOMMU (no IOMMU groups in sysfs, or only VFIO no-IOMMU "
+		    "ones): enable VT-d or AMD-Vi in the firmware and boot with intel_iommu=on or "
+		    "amd_iommu=on");
 	else if (PCI_BASE_CLASS(d->class) == PCI_CLASS_BASE_BRIDGE)
 		set(d, PT_BRIDGE, "bridges are part of the host's PCI topology and are not assignable");
 	else if (g && g->noiommu)
