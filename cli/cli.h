@@ -31,6 +31,8 @@ extern const struct cli_command cli_cmd_switch;
 extern const struct cli_command cli_cmd_bench;
 extern const struct cli_command cli_cmd_sriov;
 extern const struct cli_command cli_cmd_split;
+extern const struct cli_command cli_cmd_bind;
+extern const struct cli_command cli_cmd_unbind;
 
 /* Print a command's --help text to stdout. */
 void cli_print_usage(const struct cli_command *cmd);

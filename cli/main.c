@@ -17,6 +17,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_bench,
 	&cli_cmd_sriov,
 	&cli_cmd_split,
+	&cli_cmd_bind,
+	&cli_cmd_unbind,
 };
 
 static const char top_usage[] =

@@ -71,6 +71,15 @@ static int add_member(const char *name, void *opaque)
 	return 0;
 }
 
+/* VFIO's unsafe no-IOMMU mode names its fake groups "vfio-noiommu". */
+static bool group_is_noiommu(const char *root, const char *id)
+{
+	char path[PATH_MAX], name[64];
+
+	return !sysfs_path(path, sizeof(path), root, "kernel/iommu_groups/%s/name", id) &&
+	       !sysfs_read_str(path, name, sizeof(name)) && !strcmp(name, "vfio-noiommu");
+}
+
 static int add_group(const char *name, void *opaque)
 {
 	struct group_ctx *ctx = opaque;
@@ -92,6 +101,7 @@ static int add_group(const char *name, void *opaque)
 	g = &v[inv->n_groups++];
 	memset(g, 0, sizeof(*g));
 	g->id = (int)id;
+	g->noiommu = group_is_noiommu(ctx->root, name);
 	ctx->group = g;
 	ret = sysfs_path(ctx->dir, sizeof(ctx->dir), ctx->root, "kernel/iommu_groups/%s/devices", name);
 	if (!ret)
@@ -136,7 +146,9 @@ int iommu_groups_scan(const char *root, struct inventory *inv)
 			       strerror(-ret));
 	if (inv->n_groups) /* groups is NULL when there are none, and qsort wants a valid pointer */
 		qsort(inv->groups, inv->n_groups, sizeof(*inv->groups), group_cmp);
-	inv->has_iommu = inv->n_groups > 0;
+	inv->has_iommu = false;
+	for (size_t i = 0; i < inv->n_groups; i++)
+		inv->has_iommu |= !inv->groups[i].noiommu;
 	return 0;
 }
 

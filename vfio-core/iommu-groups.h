@@ -15,8 +15,9 @@ bool iommu_member_allowed(const char *driver, uint32_t class);
 
 /*
  * Read <root>/kernel/iommu_groups into inv->groups, sorted by id, and set
- * inv->has_iommu. Members take their driver and class from inv->devs when
- * they are PCI devices already scanned. Returns 0 or -ENOMEM; what cannot be
+ * inv->has_iommu (true when a group that is not a VFIO no-IOMMU group
+ * exists). Members take their driver and class from inv->devs when they are
+ * PCI devices already scanned. Returns 0 or -ENOMEM; what cannot be
  * read (a group list that is not a directory, a member that does not exist)
  * is noted in inv->anomalies and read the way that keeps verdicts safe.
  */

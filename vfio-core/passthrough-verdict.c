@@ -64,10 +64,14 @@ void passthrough_verdict(const struct inventory *inv, struct pci_dev_info *d)
 	char blockers[REASON_LEN];
 
 	if (!inv->has_iommu)
-		set(d, PT_NO_IOMMU, "this host has no IOMMU (no IOMMU groups in sysfs): enable VT-d or AMD-Vi "
-		    "in the firmware and boot with intel_iommu=on or amd_iommu=on");
+		set(d, PT_NO_IOMMU, "this host has no IOMMU (no IOMMU groups in sysfs, or only VFIO no-IOMMU "
+		    "ones): enable VT-d or AMD-Vi in the firmware and boot with intel_iommu=on or "
+		    "amd_iommu=on");
 	else if (PCI_BASE_CLASS(d->class) == PCI_CLASS_BASE_BRIDGE)
 		set(d, PT_BRIDGE, "bridges are part of the host's PCI topology and are not assignable");
+	else if (g && g->noiommu)
+		set(d, PT_NO_IOMMU, "IOMMU group %d is a VFIO no-IOMMU group: nothing isolates the device's "
+		    "DMA, so it is not assignable safely", g->id);
 	else if (!g)
 		set(d, PT_NO_GROUP, "the device is in no IOMMU group, so its DMA is not isolated");
 	else if (nif && nif->default_route)

@@ -96,6 +96,7 @@ struct iommu_group_info {
 	int id;
 	struct iommu_member *members;    /* in name order */
 	bool members_unreadable;         /* the member list could not be read: never viable */
+	bool noiommu;                    /* VFIO's no-IOMMU group ("vfio-noiommu"): no isolation at all */
 	size_t n_members;
 	bool viable;
 	char reason[REASON_LEN];         /* why it is or is not viable */
@@ -109,7 +110,7 @@ struct inventory_opts {
 };
 
 struct inventory {
-	bool has_iommu;
+	bool has_iommu;                   /* some group is a real IOMMU's (no-IOMMU groups do not count) */
 	bool routes_known;
 	struct pci_dev_info *devs;        /* sorted by BDF */
 	size_t n_devs;

@@ -3,6 +3,8 @@
 
 LAB_MODULES=(irqbypass ccp kvm kvm-amd vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci
 	crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi nvme-core nvme e1000e)
+# In the image, not loaded at boot: vfio-bind-safety loads it for a host driver in the ICH9 group.
+LAB_MODULES+=(i2c-i801)
 
 # Builds the lab initramfs $1 from: LAB_IOVIRT, LAB_KVM_SMOKE, LAB_VFIO_LOOPBACK, the payload
 # directories in LAB_PAYLOADS (copied to /payload/<name>), the trees in

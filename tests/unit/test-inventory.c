@@ -252,6 +252,21 @@ static void test_hostile_sriov(void **state)
 	inventory_free(&inv);
 }
 
+/* VFIO's no-IOMMU groups are not an IOMMU: the host has none, and no device is assignable. */
+static void test_noiommu_groups_are_no_iommu(void **state)
+{
+	struct inventory inv = scan("bind-noiommu", NULL);
+
+	(void)state;
+	assert_int_equal(inv.n_groups, 1);
+	assert_true(inv.groups[0].noiommu);
+	assert_false(inv.has_iommu);
+	assert_int_equal(dev(&inv, "0000:00:03.0")->verdict, PT_NO_IOMMU);
+	assert_int_equal(dev(&inv, "0000:00:04.0")->verdict, PT_NO_IOMMU);
+	assert_contains(dev(&inv, "0000:00:03.0")->reason, "no IOMMU");
+	inventory_free(&inv);
+}
+
 static void test_missing_tree(void **state)
 {
 	struct inventory_opts opts = { .sysfs_root = "/nonexistent/iovirt" };
@@ -294,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_vf_of_vfio_pf_needs_token),
 		cmocka_unit_test(test_hostile_sysfs),
 		cmocka_unit_test(test_hostile_sriov),
+		cmocka_unit_test(test_noiommu_groups_are_no_iommu),
 		cmocka_unit_test(test_missing_tree),
 		cmocka_unit_test(test_bdf_parse),
 		cmocka_unit_test(test_verdict_names_are_distinct),
