@@ -20,6 +20,7 @@
 
 #include "nic.h"
 #include "pci.h"
+#include "sandbox.h"
 #include "vhost-user-net.h"
 #include "vhost-user-wire.h"
 #include "vmm-test.h"
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 
 	TEST_ASSERT(r, "no memory");
 	test_watchdog(WATCHDOG_S);
+	/* the NICs' threads under their seccomp filters, as in iovirt run */
+	TEST_ASSERT(!sandbox_enable(SANDBOX_TRAP), "cannot turn the sandbox on");
 	test_vm_create(&r->vm, &r->plat, image, 1, 128 << 20, 1);
 	TEST_ASSERT(!vu_wire_start(&r->wire), "wire");
 	nic_plug(r, 0);
