@@ -41,7 +41,7 @@ static const int sandbox_common[] = {
 	SCMP_SYS(restart_syscall), SCMP_SYS(sched_yield), SCMP_SYS(getpid), SCMP_SYS(gettid),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 #ifdef __SANITIZE_ADDRESS__
-	/* ASan's thread teardown and its report (maps, the alternate signal stack) */
+	/* ASan's per-thread set-up and teardown (the alternate signal stack, limits) */
 	SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64),
 	SCMP_SYS(sched_getaffinity),
 #endif
