@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* System call numbers whose names sandbox_enable() resolves; x86-64 uses fewer than 512. */
@@ -235,6 +236,7 @@ int sandbox_enable(enum sandbox_mode mode)
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
 		return errno == EINVAL ? -ENOSYS : -errno;
 	sandbox_names_resolve();
+	tzset(); /* glibc reads the time zone file on the first gmtime_r (the RTC's): now, not under a filter */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -errno;

@@ -44,7 +44,9 @@ enum sandbox_mode {
 /*
  * Turn the sandbox on for every thread that calls sandbox_thread_enter()
  * from now on: resolve the name of every system call number (the SIGSYS
- * handler allocates nothing) and install that handler. Call it once, before
+ * handler allocates nothing), initialise the libc state that is read from
+ * files on first use (the time zone, for the RTC's gmtime_r) and install
+ * that handler. Call it once, before
  * those threads start. 0 or -errno (-ENOSYS: the kernel has no seccomp
  * filters; -EINVAL: a second call).
  */
