@@ -26,6 +26,7 @@ struct run_opts {
 	unsigned timeout_s;
 	bool hugetlb, stats;
 	bool reboot_exit;     /* --reboot exit: a guest reset ends the run (status 3) */
+	bool no_sandbox;      /* --no-sandbox: no seccomp filters on the vCPU and device threads */
 };
 
 /*

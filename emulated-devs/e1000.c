@@ -17,6 +17,7 @@
 #include "bytes.h"
 #include "guest-mem.h"
 #include "log.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define E1000_LINK_POLL_MS 200  /* how often the thread looks at the back-end's link */
@@ -518,6 +519,7 @@ static void *e1000_io_thread(void *arg)
 	unsigned taken, streak = 0;
 	int n;
 
+	sandbox_thread_enter(SANDBOX_DEVICE_IO, "e1000 %s", s->dev.bdf);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		if (s->stop) {

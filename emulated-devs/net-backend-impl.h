@@ -16,6 +16,7 @@ extern const struct net_backend_ops net_hub_ops;
 extern const struct net_backend_ops net_loop_ops;
 extern const struct net_backend_ops net_sink_ops;
 extern const struct net_backend_ops net_gen_ops;
+extern const struct net_backend_ops net_sandbox_trip_ops; /* -Dtest_hooks only */
 
 /* Add to a counter that another thread may read (or, for rx_dropped, add to). */
 static inline void net_stat_add(uint64_t *counter, uint64_t v)

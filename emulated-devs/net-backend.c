@@ -11,7 +11,11 @@
 #include "net-backend-impl.h"
 
 const struct net_backend_ops *const net_backend_types[] = {
-	&net_tap_ops, &net_hub_ops, &net_loop_ops, &net_sink_ops, &net_gen_ops, NULL,
+	&net_tap_ops, &net_hub_ops, &net_loop_ops, &net_sink_ops, &net_gen_ops,
+#ifdef IOVIRT_TEST_HOOKS
+	&net_sandbox_trip_ops,
+#endif
+	NULL,
 };
 
 #define NET_ARG_MAX 32 /* a key's or value's size with its NUL */

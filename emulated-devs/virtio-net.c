@@ -11,6 +11,7 @@
 
 #include "guest-mem.h"
 #include "log.h"
+#include "sandbox.h"
 #include "net-backend.h"
 #include "pci.h"
 #include "virtio-pci.h"
@@ -390,6 +391,7 @@ static void *net_io_thread(void *arg)
 	struct virtio_net *n = arg;
 	struct epoll_event ev[4];
 
+	sandbox_thread_enter(SANDBOX_DEVICE_IO, "virtio-net %s", n->vp.dev.bdf);
 	while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
 		int nev = epoll_wait(n->epfd, ev, ARRAY_SIZE(ev), -1);
 

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "ucall.h"
 #include "vcpu.h"
 
@@ -58,6 +59,7 @@ static void *vm_vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 
+	sandbox_thread_enter(SANDBOX_VCPU, "vCPU %u", vcpu->id);
 	while (vcpu_run(vcpu) == VCPU_EXIT_UCALL) {
 		if (vcpu->vm->ucall_fn)
 			vcpu->vm->ucall_fn(vcpu, vcpu->vm->ucall_opaque);

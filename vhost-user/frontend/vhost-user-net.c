@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pci-msix.h"
 #include "pci.h"
+#include "sandbox.h"
 #include "vhost-user-msg.h"
 #include "vhost-user-sock.h"
 #include "virtio-net.h"
@@ -554,6 +555,7 @@ static void *vu_thread(void *arg)
 {
 	struct vu_net *n = arg;
 
+	sandbox_thread_enter(SANDBOX_VHOST_USER, "vhost-user %s", n->name);
 	for (;;) {
 		struct pollfd p[3 + VU_QUEUES];
 		nfds_t np;
