@@ -109,9 +109,149 @@ def seeds_pci():
     write("pci", "cf8-and-reset", cf8)
 
 
+# ---- vhost-user --------------------------------------------------------------
+VU_IDS = [1, 2, 3, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 24]  # the table's order
+
+
+def vu_record(req_id, reply, nfds=0, cfg=0):
+    return struct.pack("<BBH", VU_IDS.index(req_id), nfds | (cfg // 5) << 2, len(reply)) + reply
+
+
+def vu_reply(req_id, payload, flags=0x5):
+    return struct.pack("<III", req_id, flags, len(payload)) + payload
+
+
+def seeds_vhost_user():
+    u64 = lambda v: struct.pack("<Q", v)
+    # The front-end's start-up: features, protocol features, queue count, owner, rings.
+    start = bytes([0]) + vu_record(1, vu_reply(1, u64(0x1_4000_8000))) + \
+        vu_record(15, vu_reply(15, u64(0x209))) + vu_record(16, b"") + \
+        vu_record(17, vu_reply(17, u64(2))) + vu_record(3, b"") + vu_record(2, b"") + \
+        vu_record(5, b"") + vu_record(8, b"") + vu_record(12, b"") + \
+        vu_record(11, vu_reply(11, struct.pack("<II", 0, 7)))
+    write("vhost-user", "startup", start)
+    # REPLY_ACK: every request without a reply of its own gets an ack.
+    ack = bytes([1]) + vu_record(3, vu_reply(3, u64(0))) + vu_record(2, vu_reply(2, u64(0))) + \
+        vu_record(13, vu_reply(13, u64(1)))
+    write("vhost-user", "reply-ack", ack)
+    cfg = bytes([0]) + vu_record(24, vu_reply(24, struct.pack("<III", 0, 10, 0) + bytes(10)), 0, 10)
+    write("vhost-user", "get-config", cfg)
+    # Hostile: fds on a reply, a reply for another request, a short payload.
+    hostile = bytes([0]) + vu_record(1, vu_reply(1, u64(1)), nfds=2) + \
+        vu_record(17, vu_reply(1, u64(1))) + vu_record(11, vu_reply(11, b"\0\0\0"))
+    write("vhost-user", "hostile", hostile)
+
+
+# ---- boot --------------------------------------------------------------------
+MiB = 1 << 20
+
+
+def bzimage(setup_sects=4, payload=4096, version=0x020F):
+    """A synthetic bzImage as tests/unit/test-boot-linux.c makes it."""
+    sects = setup_sects or 4
+    b = bytearray((sects + 1) * 512 + payload)
+    b[0x1F1] = setup_sects
+    struct.pack_into("<I", b, 0x1F4, (payload + 15) // 16)
+    struct.pack_into("<H", b, 0x1FE, 0xAA55)
+    b[0x200:0x202] = b"\xeb\x6a"
+    struct.pack_into("<IH", b, 0x202, 0x53726448, version)
+    b[0x211] = 1  # LOADED_HIGH
+    struct.pack_into("<II", b, 0x22C, 0x7FFFFFFF, 0x200000)
+    b[0x234] = 1
+    struct.pack_into("<HI", b, 0x236, 3, 2047)
+    struct.pack_into("<Q", b, 0x258, 16 * MiB)
+    struct.pack_into("<I", b, 0x260, 4 * MiB)
+    for i in range(payload):
+        b[(sects + 1) * 512 + i] = (i * 7 + 3) & 0xFF
+    return bytes(b)
+
+
+def elf64(segments, entry):
+    """An ELF64 x86-64 ET_EXEC with PT_LOAD segments (paddr, vaddr, data, memsz, flags)."""
+    ehsize, phsize = 64, 56
+    off = ehsize + phsize * len(segments)
+    ph, body = b"", b""
+    for paddr, vaddr, data, memsz, flags in segments:
+        ph += struct.pack("<IIQQQQQQ", 1, flags, off + len(body), vaddr, paddr, len(data),
+                          memsz, 0x1000)
+        body += data
+    eh = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    eh += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, entry, ehsize, 0, 0, ehsize, phsize,
+                      len(segments), 64, 0, 0)
+    return eh + ph + body
+
+
+def boot_input(kernel, ram_mib=64, cmdline=b"console=ttyS0", initrd=b"", guest_image=False):
+    return struct.pack("<BHBH", 1 if guest_image else 0, ram_mib * 16, len(cmdline),
+                       len(initrd)) + cmdline + initrd + kernel
+
+
+def seeds_boot():
+    initrd = bytes((i ^ 0x5A) & 0xFF for i in range(3000))
+    write("boot", "bzimage", boot_input(bzimage(), initrd=initrd))
+    write("boot", "bzimage-setup-sects-0", boot_input(bzimage(0), cmdline=b"quiet"))
+    write("boot", "bzimage-proto-2.06", boot_input(bzimage(version=0x0206), ram_mib=32))
+    code = bytes(range(256)) * 8
+    vmlinux = elf64([(16 * MiB, 0xFFFFFFFF81000000, code, 2 * MiB, 5)], 16 * MiB)
+    write("boot", "vmlinux", boot_input(vmlinux, initrd=initrd))
+    guest = elf64([(0x100000, 0x100000, code[:512], 0x2000, 5),
+                   (0x200000, 0x200000, code[:64], 64, 6)], 0x100000)
+    write("boot", "guest-image", boot_input(guest, ram_mib=8, guest_image=True))
+
+
+# ---- e1000 -------------------------------------------------------------------
+E1000_RAM = 0x100000
+
+
+def e1000_wr(off, val, length=4):
+    return struct.pack("<BIQ", 0 | (length - 1) << 3, off, val)
+
+
+def e1000_rd(off, length=4):
+    return struct.pack("<BI", 1 | (length - 1) << 3, off)
+
+
+def e1000_frame(dst=b"\xff" * 6, n=60):
+    return dst + bytes([0x52, 0x54, 0, 0x11, 0x22, 0x33, 0x08, 0x00]) + bytes(range(n - 14))
+
+
+def seeds_e1000():
+    # RAM: TX ring at 0 (16 legacy descriptors), RX ring at 0x800, buffers from 0x1000.
+    ram = bytearray(0x2000)
+    frame = e1000_frame()
+    ram[0x1000:0x1000 + len(frame)] = frame
+    for i in range(2):
+        struct.pack_into("<QHBBBBH", ram, 16 * i, E1000_RAM + 0x1000, len(frame), 0,
+                         0x0B, 0, 0, 0)  # EOP | IFCS | RS
+    for i in range(16):
+        struct.pack_into("<QHHBBH", ram, 0x800 + 16 * i, E1000_RAM + 0x1000 + 0x100 * i, 0, 0,
+                         0, 0, 0)
+    ram_part = struct.pack("<H", len(ram)) + bytes(ram)
+    tx = e1000_wr(0xD0, 0xFF) + e1000_wr(0x3800, E1000_RAM) + e1000_wr(0x3804, 0) + \
+        e1000_wr(0x3808, 256) + e1000_wr(0x3810, 0) + e1000_wr(0x3818, 0) + \
+        e1000_wr(0x400, 0x0A) + e1000_wr(0x3818, 2) + e1000_rd(0x3810) + e1000_rd(0xC0) + \
+        e1000_rd(0x4074)
+    write("e1000", "transmit", ram_part + tx)
+    push = struct.pack("<BH", 7, 64) + e1000_frame(n=64)
+    rx = e1000_wr(0xD0, 0xFF) + e1000_wr(0x2800, E1000_RAM + 0x800) + e1000_wr(0x2808, 256) + \
+        e1000_wr(0x2810, 0) + e1000_wr(0x2818, 8) + e1000_wr(0x100, 0x801A) + push + push + \
+        bytes([4]) + e1000_wr(0xC4, 500) + struct.pack("<BI", 5, 1000) + e1000_rd(0xC0) + \
+        e1000_rd(0x2810)
+    write("e1000", "receive", ram_part + rx)
+    # The EEPROM through EERD, the PHY through MDIC, the I/O window, config space.
+    regs = e1000_wr(0x14, 0x1) + e1000_rd(0x14) + e1000_wr(0x14, 0x101) + e1000_rd(0x14) + \
+        e1000_wr(0x20, 0x08220000) + e1000_rd(0x20) + e1000_rd(0x8) + \
+        struct.pack("<BBQ", 2 | 3 << 3, 0, 0x8) + struct.pack("<BB", 3 | 3 << 3, 4) + \
+        struct.pack("<BHI", 6 | 1 << 3, 4, 0) + e1000_wr(0x0, 0x04000000)
+    write("e1000", "registers", struct.pack("<H", 0) + regs)
+
+
 TARGETS = {
     "virtqueue": seeds_virtqueue,
     "pci": seeds_pci,
+    "vhost-user": seeds_vhost_user,
+    "boot": seeds_boot,
+    "e1000": seeds_e1000,
 }
 
 if __name__ == "__main__":
