@@ -246,12 +246,94 @@ def seeds_e1000():
     write("e1000", "registers", struct.pack("<H", 0) + regs)
 
 
+# ---- virtio-net --------------------------------------------------------------
+VN_RAM = 0x100000
+
+
+def vn_wr(off, val, length):
+    return struct.pack("<BHQ", 0 | (length - 1) << 3, off, val)
+
+
+def vn_rd(off, length):
+    return struct.pack("<BH", 1 | (length - 1) << 3, off)
+
+
+def vn_ring(q):
+    """Descriptor table, avail and used ring of queue q in RAM (offsets)."""
+    return 0x200 * q, 0x200 * q + 0x100, 0x200 * q + 0x180
+
+
+def vn_start(features, queues, size=8):
+    """The driver's start-up as tests/unit/test-virtio-net.c does it."""
+    s = struct.pack("<BHI", 6 | 1 << 3, 4, 0x6)  # COMMAND: memory + bus master
+    s += vn_wr(0x14, 0, 1) + vn_wr(0x14, 1, 1) + vn_wr(0x14, 3, 1)
+    s += vn_wr(0x08, 0, 4) + vn_wr(0x0C, features & 0xFFFFFFFF, 4)
+    s += vn_wr(0x08, 1, 4) + vn_wr(0x0C, features >> 32, 4) + vn_wr(0x14, 0xB, 1) + vn_rd(0x14, 1)
+    for q in queues:
+        d, a, u = vn_ring(q)
+        s += vn_wr(0x16, q, 2) + vn_wr(0x18, size, 2) + vn_wr(0x20, VN_RAM + d, 8) + \
+            vn_wr(0x28, VN_RAM + a, 8) + vn_wr(0x30, VN_RAM + u, 8) + vn_wr(0x1C, 1, 2)
+    return s + vn_wr(0x14, 0xF, 1)
+
+
+def vn_kick(q):
+    return vn_wr(0x3000 + 4 * q, q, 2)
+
+
+def vn_input(ram, script, vnet_hdr=0):
+    return struct.pack("<BH", vnet_hdr, len(ram)) + bytes(ram) + script
+
+
+def seeds_virtio_net():
+    bit = lambda *n: sum(1 << i for i in n)
+    hdr = struct.pack("<BBHHHHH", 0, 0, 0, 0, 0, 0, 0)
+    frame = e1000_frame()
+    ram = bytearray(0x2200)
+    # TX (queue 1): a direct chain (header, frame) at descriptor 0, an indirect one at 2.
+    d, a, u = vn_ring(1)
+    ram[0x1000:0x1000 + 12 + len(frame)] = hdr + frame
+    struct.pack_into("<QIHH", ram, d, VN_RAM + 0x1000, 12, 1, 1)
+    struct.pack_into("<QIHH", ram, d + 16, VN_RAM + 0x100C, len(frame), 0, 0)
+    struct.pack_into("<QIHH", ram, d + 32, VN_RAM + 0xE00, 32, 4, 0)
+    struct.pack_into("<QIHH", ram, 0xE00, VN_RAM + 0x1000, 12, 1, 1)
+    struct.pack_into("<QIHH", ram, 0xE10, VN_RAM + 0x100C, len(frame), 0, 0)
+    struct.pack_into("<HHHH", ram, a, 0, 2, 0, 2)
+    # RX (queue 0): eight writable buffers of 0x100 bytes.
+    d, a, u = vn_ring(0)
+    for i in range(8):
+        struct.pack_into("<QIHH", ram, d + 16 * i, VN_RAM + 0x1800 + 0x100 * i, 0x100, 2, 0)
+        struct.pack_into("<H", ram, a + 4 + 2 * i, i)
+    struct.pack_into("<HH", ram, a, 0, 8)
+    # Control queue (6): VQ_PAIRS_SET 2, then the ack byte.
+    d, a, u = vn_ring(6)
+    ram[0x2000:0x2004] = bytes([4, 0, 2, 0])
+    struct.pack_into("<QIHH", ram, d, VN_RAM + 0x2000, 4, 1, 1)
+    struct.pack_into("<QIHH", ram, d + 16, VN_RAM + 0x2100, 1, 2, 0)
+    struct.pack_into("<HHH", ram, a, 0, 1, 0)
+    push = struct.pack("<BH", 7, 12 + 64) + hdr + e1000_frame(n=64)
+    base = bit(32, 5, 16)
+    full = base | bit(0, 11, 15, 17, 22, 28, 29)
+    traffic = vn_kick(1) + bytes([4]) + push + push + bytes([4]) + vn_rd(0x1000, 1)
+    write("virtio-net", "tx-rx", vn_input(ram, vn_start(base, [0, 1]) + traffic))
+    write("virtio-net", "tx-rx-all-features-vnet-hdr",
+          vn_input(ram, vn_start(full, [0, 1, 6]) + traffic + vn_kick(6) + bytes([4]), 1))
+    # MSI-X: enable through config space (capability walk by the fuzzer), table writes.
+    msix = struct.pack("<BH", 5 | 3 << 3, 0x34)
+    for v in range(3):
+        msix += struct.pack("<BHQ", 2 | 3 << 3, 16 * v, 0xFEE00000) + \
+            struct.pack("<BHQ", 2 | 3 << 3, 16 * v + 8, 0x30 + v)
+    msix += struct.pack("<BH", 3 | 7 << 3, 0x800)
+    write("virtio-net", "msix-and-config", vn_input(b"", vn_start(base, [0]) + msix +
+                                                    vn_rd(0x2000, 4) + vn_rd(0x2006, 2)))
+
+
 TARGETS = {
     "virtqueue": seeds_virtqueue,
     "pci": seeds_pci,
     "vhost-user": seeds_vhost_user,
     "boot": seeds_boot,
     "e1000": seeds_e1000,
+    "virtio-net": seeds_virtio_net,
 }
 
 if __name__ == "__main__":
