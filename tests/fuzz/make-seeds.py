@@ -327,6 +327,47 @@ def seeds_virtio_net():
                                                     vn_rd(0x2000, 4) + vn_rd(0x2006, 2)))
 
 
+# ---- sysfs -------------------------------------------------------------------
+def sysfs_entry(kind, path, content):
+    path = path.encode()
+    return struct.pack("<BB", kind, len(path)) + path + struct.pack("<H", len(content)) + content
+
+
+def seeds_sysfs():
+    """Each fixture tree of tests/fixtures, serialized: folders, files, links."""
+    fixtures = os.path.join(TOP, "tests", "fixtures")
+    for name in sorted(os.listdir(fixtures)):
+        root = os.path.join(fixtures, name)
+        out = bytes([7]) + b"3:00.0\0"[:7]
+        for d, dirs, files in sorted(os.walk(root)):
+            dirs.sort()
+            rel = os.path.relpath(d, root)
+            if rel != ".":
+                out += sysfs_entry(2, rel, b"")
+            for f in sorted(files + [x for x in dirs if os.path.islink(os.path.join(d, x))]):
+                full = os.path.join(d, f)
+                path = os.path.normpath(os.path.join(rel, f))
+                if os.path.islink(full):
+                    out += sysfs_entry(1, path, os.readlink(full).encode())
+                else:
+                    with open(full, "rb") as fh:
+                        out += sysfs_entry(0, path, fh.read())
+        write("sysfs", name, out)
+
+
+# ---- switch-config -----------------------------------------------------------
+def seeds_switch_config():
+    mounts = b"proc /proc proc rw 0 0\nhugetlbfs /dev/hugepages hugetlbfs rw,pagesize=2M 0 0\n"
+    fields = lambda *f: b"\0".join(f) + b"\0"
+    write("switch-config", "two-ports", fields(b"/tmp/vu0.sock", b"/tmp/vu1.sock,client", b"", b"",
+                                               b"switch", b"0-1", b"", b"", b"") + mounts)
+    write("switch-config", "uplink-pci", fields(b"/run/a.sock,server", b"", b"", b"", b"reflect",
+                                                b"1", b"0000:03:00.0,rxq=2",
+                                                b"--no-huge -m 512", b"iovirt-x") + mounts)
+    write("switch-config", "vdev", fields(b"s", b"", b"", b"", b"sink", b"0,2-3",
+                                          b"net_ring0", b"--log-level=8", b"") + b"none / tmpfs")
+
+
 TARGETS = {
     "virtqueue": seeds_virtqueue,
     "pci": seeds_pci,
@@ -334,6 +375,8 @@ TARGETS = {
     "boot": seeds_boot,
     "e1000": seeds_e1000,
     "virtio-net": seeds_virtio_net,
+    "sysfs": seeds_sysfs,
+    "switch-config": seeds_switch_config,
 }
 
 if __name__ == "__main__":
