@@ -244,6 +244,26 @@ def seeds_e1000():
         struct.pack("<BBQ", 2 | 3 << 3, 0, 0x8) + struct.pack("<BB", 3 | 3 << 3, 4) + \
         struct.pack("<BHI", 6 | 1 << 3, 4, 0) + e1000_wr(0x0, 0x04000000)
     write("e1000", "registers", struct.pack("<H", 0) + regs)
+    # TSO (as test_tx_tso): a context descriptor, then header and payload data descriptors.
+    payload = 2500
+    f = bytearray(54 + payload)
+    f[0:14] = e1000_frame()[:12] + b"\x08\x00"
+    f[14] = 0x45
+    struct.pack_into(">HHHBB", f, 18, 0x1234, 0x4000, 0, 64, 6)
+    f[26:34] = bytes([10, 0, 0, 1, 10, 0, 0, 2])
+    struct.pack_into(">HHI", f, 34, 1000, 2000, 0x01020304)
+    f[46], f[47] = 5 << 4, 0x19
+    for i in range(54, len(f)):
+        f[i] = (i * 13) & 0xFF
+    ram = bytearray(0x1000) + f
+    struct.pack_into("<BBHBBHII", ram, 0, 14, 24, 33, 34, 50, 0, payload | 0x27 << 24,
+                     54 << 8 | 1000 << 16)
+    for i, (addr, n, cmd) in enumerate([(0, 54, 0x24), (54, 1200, 0x24), (1254, 1300, 0x2D)]):
+        struct.pack_into("<QII", ram, 16 * (i + 1), E1000_RAM + 0x1000 + addr,
+                         n | 1 << 20 | cmd << 24, (0x03 << 8) if i == 0 else 0)
+    tso = e1000_wr(0x3800, E1000_RAM) + e1000_wr(0x3808, 128) + e1000_wr(0x400, 0x0A) + \
+        e1000_wr(0x3818, 4) + e1000_rd(0x4078)
+    write("e1000", "tso", struct.pack("<H", len(ram)) + bytes(ram) + tso)
 
 
 # ---- virtio-net --------------------------------------------------------------
