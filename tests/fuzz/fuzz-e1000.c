@@ -10,7 +10,8 @@
  *   0 write BAR0: offset (4 bytes, mod 128 KiB), length 1 + (op >> 3) % 8, value (8 bytes)
  *   1 read BAR0: offset, length as above
  *   2 write / 3 read BAR1 (the I/O window): offset (1 byte, mod 64), length, value
- *   4 poll (the I/O thread's pass)
+ *   4 poll (the I/O thread's pass); with bit 7 set, a RAM write instead:
+ *     offset (2 bytes), length (1 byte), bytes
  *   5 advance the clock by a 4-byte number of microseconds, then poll
  *   6 config-space write: offset (2 bytes), length 1 + (op >> 3) % 4, value (4 bytes)
  *   7 queue a received frame: length (2 bytes) and bytes
@@ -39,8 +40,22 @@ static uint64_t fake_clock(void *opaque)
 	return fake_ns;
 }
 
+/* The guest rewrites RAM between accesses: offset (2 bytes), length (1 byte), bytes. */
+static void ram_write(struct fuzz_input *in, uint8_t *ram)
+{
+	size_t off = fuzz_uint(in, 2) % RAM_SIZE, n = fuzz_uint(in, 1);
+	const uint8_t *p;
+
+	n = n < fuzz_left(in) ? n : fuzz_left(in);
+	n = n < RAM_SIZE - off ? n : RAM_SIZE - off;
+	p = fuzz_take(in, n);
+	if (p)
+		memcpy(ram + off, p, n);
+}
+
 /* One op of the script; false when the input is used up. */
-static bool op_run(struct fuzz_input *in, struct pci_device *dev, struct fuzz_be *be)
+static bool op_run(struct fuzz_input *in, struct pci_device *dev, struct fuzz_be *be,
+		   uint8_t *ram)
 {
 	unsigned op = fuzz_uint(in, 1), len = 1 + (op >> 3) % 8;
 	uint8_t buf[8] = { 0 };
@@ -73,10 +88,15 @@ static bool op_run(struct fuzz_input *in, struct pci_device *dev, struct fuzz_be
 		memcpy(buf, &v, sizeof(buf));
 		dev->ops->bar_write(dev, 1, off, buf, len);
 		break;
+	case 4:
+		if (op & 0x80) {
+			ram_write(in, ram);
+			break;
+		}
+		e1000_poll(dev);
+		break;
 	case 5:
 		fake_ns += fuzz_uint(in, 4) * 1000ULL;
-		/* fall through */
-	case 4:
 		e1000_poll(dev);
 		break;
 	case 6:
@@ -115,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fake_ns = 1000000000ULL;
 	e1000_set_clock(dev, fake_clock, NULL);
 	pci_device_cfg_write(dev, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	for (int i = 0; i < MAX_OPS && op_run(&in, dev, be); i++)
+	for (int i = 0; i < MAX_OPS && op_run(&in, dev, be, ram); i++)
 		;
 	e1000_destroy(dev);
 	free(ram);

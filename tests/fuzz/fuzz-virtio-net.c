@@ -13,7 +13,8 @@
  *   0 write BAR4: offset (2 bytes, mod 16 KiB), length 1 + (op >> 3) % 8, value (8 bytes)
  *   1 read BAR4: offset, length as above
  *   2 write / 3 read BAR1 (MSI-X table and PBA): offset (2 bytes, mod 4 KiB), length, value
- *   4 the I/O thread's pass (virtio_net_run_once)
+ *   4 the I/O thread's pass (virtio_net_run_once); with bit 7 set, a RAM
+ *     write instead: offset (2 bytes), length (1 byte), bytes
  *   5 config-space read: offset (2 bytes), length 1 + (op >> 3) % 4
  *   6 config-space write: offset (2 bytes), length 1 + (op >> 3) % 4, value (4 bytes)
  *   7 queue a received frame: length (2 bytes) and bytes
@@ -52,8 +53,22 @@ static void bar_op(struct fuzz_input *in, struct pci_device *dev, unsigned bar, 
 	dev->ops->bar_write(dev, bar, off, buf, len);
 }
 
+/* The guest rewrites RAM between accesses: offset (2 bytes), length (1 byte), bytes. */
+static void ram_write(struct fuzz_input *in, uint8_t *ram)
+{
+	size_t off = fuzz_uint(in, 2) % RAM_SIZE, n = fuzz_uint(in, 1);
+	const uint8_t *p;
+
+	n = n < fuzz_left(in) ? n : fuzz_left(in);
+	n = n < RAM_SIZE - off ? n : RAM_SIZE - off;
+	p = fuzz_take(in, n);
+	if (p)
+		memcpy(ram + off, p, n);
+}
+
 /* One op of the script; false when the input is used up. */
-static bool op_run(struct fuzz_input *in, struct pci_device *dev, struct fuzz_be *be)
+static bool op_run(struct fuzz_input *in, struct pci_device *dev, struct fuzz_be *be,
+		   uint8_t *ram)
 {
 	unsigned op = fuzz_uint(in, 1), len = 1 + (op >> 3) % 8, clen = 1 + (op >> 3) % 4;
 	uint64_t off, v;
@@ -70,7 +85,10 @@ static bool op_run(struct fuzz_input *in, struct pci_device *dev, struct fuzz_be
 		bar_op(in, dev, VIRTIO_PCI_MSIX_BAR, MSIX_BAR_SIZE, len, !(op & 1));
 		break;
 	case 4:
-		virtio_net_run_once(dev);
+		if (op & 0x80)
+			ram_write(in, ram);
+		else
+			virtio_net_run_once(dev);
 		break;
 	case 5:
 	case 6:
@@ -110,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(ram, fuzz_take(&in, ram_init), ram_init);
 	FUZZ_CHECK(guest_mem_add(&mem, RAM_GPA, RAM_SIZE, ram, -1, 0) == 0);
 	FUZZ_CHECK(virtio_net_new(&mem, &be->be, mac, false, &dev) == 0);
-	for (int i = 0; i < MAX_OPS && op_run(&in, dev, be); i++)
+	for (int i = 0; i < MAX_OPS && op_run(&in, dev, be, ram); i++)
 		;
 	dev->ops->quiesce(dev);
 	dev->ops->teardown(dev);
