@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,7 +46,7 @@ int bench_switch_start(struct bench_switch *sw, const char *iovirt, const char *
 	char *argv[] = { (char *)iovirt, "switch", "--port", sw->sock, "--mode", (char *)mode,
 			 "--mbufs", "4095", "--busy-poll", core >= 0 ? "--cores" : NULL, cores,
 			 NULL };
-	double deadline = bench_now_s() + 20;
+	double deadline = bench_now_s() + 60; /* the EAL is slow under nested virtualization */
 
 	*sw = (struct bench_switch){ .pid = -1 };
 	snprintf(cores, sizeof(cores), "%d", core);
@@ -61,8 +62,13 @@ int bench_switch_start(struct bench_switch *sw, const char *iovirt, const char *
 		snprintf(err, len, "cannot start iovirt switch: %s", strerror((int)-sw->pid));
 		return (int)sw->pid;
 	}
-	while (!bench_file_has(sw->out, "switch: ready") && bench_now_s() < deadline)
+	while (!bench_file_has(sw->out, "switch: ready") && bench_now_s() < deadline) {
+		if (waitpid(sw->pid, NULL, WNOHANG) == sw->pid) {
+			sw->pid = -1; /* it gave up: its output says why */
+			break;
+		}
 		usleep(20000);
+	}
 	if (!bench_file_has(sw->out, "switch: ready")) {
 		snprintf(err, len, "iovirt switch did not start (its output: %s)", sw->out);
 		return -EIO;

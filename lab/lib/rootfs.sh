@@ -16,13 +16,19 @@ lab_rootfs_add_file() {
 }
 
 # Copies binary $2 into root $1 as /bin/<name> (or $3), with every shared library
-# ldd names and the dynamic loader, at their host paths.
+# ldd names and the dynamic loader, at their host paths. A binary linked with
+# DPDK (iovirt switch) also gets DPDK's ring mempool driver, which DPDK loads
+# as a plugin from its driver directory (without it no packet pool can be made).
 lab_rootfs_add_binary() {
-	local root=$1 src=$2 dest=${3:-/bin/$(basename "$2")} lib
+	local root=$1 src=$2 dest=${3:-/bin/$(basename "$2")} lib libs
 	[ -x "$src" ] || { lab_log "not an executable: $src"; return 1; }
 	mkdir -p "$root$(dirname "$dest")"
 	cp -L "$src" "$root$dest"
-	for lib in $(ldd "$src" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+	libs=$(ldd "$src" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+	if grep -q librte_eal <<<"$libs"; then
+		libs="$libs $(ls /usr/lib/*/dpdk/pmds-*/librte_mempool_ring.so 2>/dev/null)"
+	fi
+	for lib in $libs; do
 		[ -e "$root$lib" ] || lab_rootfs_add_file "$root" "$lib"
 	done
 }

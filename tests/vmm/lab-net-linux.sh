@@ -214,7 +214,7 @@ boot_once() {
 	timeout "$limit" qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt \
 		-smp 2 -m 2048 -display none -monitor none -serial stdio -serial "file:$inner_log" \
 		-no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
-		-append "console=ttyS0 panic=-1 quiet transparent_hugepage=never iovirt_mib=$mib iovirt_vmm=${IOVIRT_LAB_NET_VMM:-iovirt}" \
+		-append "console=ttyS0 panic=-1 quiet no_timer_check transparent_hugepage=never iovirt_mib=$mib iovirt_vmm=${IOVIRT_LAB_NET_VMM:-iovirt}" \
 		</dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" >"$log"
 	rc=${PIPESTATUS[0]}
 	echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
