@@ -15,9 +15,9 @@
  * process with one vhost-user port per NIC, the NICs its clients: the link
  * tests SIGKILL the switch (both NICs lose their back-end; the guest checks
  * the one it asked about) and start a new one, which the NICs find by
- * themselves (client mode retries every second). Afterwards the VMM holds
- * as many fds as before the first kill, and the switch counted frames both
- * ways. The test makes the 2 MiB hugepages the switch needs (in the lab).
+ * themselves (client mode retries every second). Before the first kill (the
+ * guest's frame tests are over) the switch counted frames both ways on both
+ * ports; afterwards the VMM holds as many fds as before it. The test makes the 2 MiB hugepages the switch needs (in the lab).
  * Fails on a guest assertion, a report with ok=0, a guest status other than
  * 0, a back-end protocol error, or when it outlives WATCHDOG_S.
  */
@@ -153,6 +153,39 @@ static void nics_running_wait(struct run *r)
 		    st[0].last_error, st[1].last_error);
 }
 
+/* Ports of the switch's output whose last counters show frames both ways (printed). */
+static unsigned switch_ports_busy(struct run *r)
+{
+	char line[512];
+	unsigned ports = 0;
+	FILE *f = fopen(r->sw_out, "re");
+
+	TEST_ASSERT(f, "%s: %s", r->sw_out, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		const char *rx = strstr(line, " rx="), *tx = strstr(line, " tx=");
+
+		if (strncmp(line, "stats: port=", 12) || !rx || !tx)
+			continue;
+		printf("host: %s", line);
+		ports += strtoull(rx + 4, NULL, 10) > 0 && strtoull(tx + 4, NULL, 10) > 0;
+	}
+	fclose(f);
+	return ports;
+}
+
+/*
+ * Before the first kill (the guest's frame tests are over): the switch
+ * carried frames both ways on both ports (its counters on SIGUSR1).
+ */
+static void switch_traffic_check(struct run *r)
+{
+	kill(r->sw, SIGUSR1);
+	for (int i = 0; i < 100 && !file_has(r->sw_out, "stats: mac "); i++)
+		usleep(50000);
+	TEST_ASSERT(switch_ports_busy(r) >= 2, "the switch did not carry frames both ways on both "
+		    "ports");
+}
+
 static void nic_plug_switch(struct run *r, unsigned i)
 {
 	struct vhost_user_net_config cfg = { .socket = r->sock[i], .fd = -1 };
@@ -193,8 +226,10 @@ static void sync_handle(struct run *r, struct ucall *uc)
 	       stage == SYNC_LINK_UP ? "comes back" : "dies");
 	if (r->iovirt && stage == SYNC_LINK_DOWN) {
 		nics_running_wait(r);
-		if (!r->fds_before_kill)
+		if (!r->fds_before_kill) {
+			switch_traffic_check(r);
 			r->fds_before_kill = fd_count();
+		}
 		switch_kill(r);
 		return;
 	}
@@ -212,28 +247,15 @@ static void sync_handle(struct run *r, struct ucall *uc)
 }
 
 /* The switch's counters at its exit (SIGTERM): both ports took and delivered frames. */
+/* The last switch stops cleanly on SIGTERM. */
 static void switch_finish(struct run *r)
 {
-	char line[512];
-	unsigned ports = 0;
-	FILE *f;
 	int status;
 
 	kill(r->sw, SIGTERM);
 	TEST_ASSERT(waitpid(r->sw, &status, 0) == r->sw && WIFEXITED(status) &&
 		    !WEXITSTATUS(status), "iovirt switch did not exit 0 on SIGTERM");
-	f = fopen(r->sw_out, "re");
-	TEST_ASSERT(f, "%s: %s", r->sw_out, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		const char *rx = strstr(line, " rx="), *tx = strstr(line, " tx=");
-
-		if (strncmp(line, "stats: port=", 12) || !rx || !tx)
-			continue;
-		printf("host: %s", line);
-		ports += strtoull(rx + 4, NULL, 10) > 0 && strtoull(tx + 4, NULL, 10) > 0;
-	}
-	fclose(f);
-	TEST_ASSERT(ports >= 2, "the last switch did not carry frames both ways on both ports");
+	switch_ports_busy(r);
 	unlink(r->sw_out);
 	rmdir(r->dir);
 }
