@@ -247,6 +247,23 @@ static void sync_handle(struct run *r, struct ucall *uc)
 }
 
 /* The switch's counters at its exit (SIGTERM): both ports took and delivered frames. */
+/* On a failure: the switch's counters and everything it said. */
+static void switch_dump(struct run *r)
+{
+	char text[8192] = "";
+	int fd;
+	ssize_t n;
+
+	kill(r->sw, SIGUSR1);
+	usleep(500000);
+	fd = open(r->sw_out, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	printf("host: iovirt switch's output:\n%s\n", n > 0 ? text : "(none)");
+	fflush(stdout);
+}
+
 /* The last switch stops cleanly on SIGTERM. */
 static void switch_finish(struct run *r)
 {
@@ -301,6 +318,8 @@ int main(int argc, char **argv)
 		TEST_ASSERT(cmd == UCALL_SYNC || cmd == UCALL_PRINT, "guest: %s", uc.buf);
 		if (cmd == UCALL_PRINT) {
 			fputs(uc.buf, stdout);
+			if (strstr(uc.buf, " ok=0") && r->iovirt)
+				switch_dump(r);
 			TEST_ASSERT(!strstr(uc.buf, " ok=0"), "guest reported a failure");
 		} else {
 			sync_handle(r, &uc);
