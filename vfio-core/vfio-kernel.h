@@ -14,6 +14,10 @@
 
 struct vfio_kernel_opts {
 	const char *vf_token;   /* the PF's VF token (a UUID), or NULL */
+	/* Where the host is (NULL: "/sys", "/dev", "/proc"); tests point them at fixtures. */
+	const char *sysfs_root;
+	const char *dev_root;
+	const char *proc_root;
 };
 
 /*
