@@ -64,7 +64,6 @@ struct vfio_pci {
 	pthread_mutex_t lock;
 	bool msix_on, msi_on, intx_on;
 	uint8_t *msix_bound;          /* bitmap of vectors bound to their eventfd */
-	struct vfio_dev_irq intx;
 	int intx_fd, intx_resample;   /* eventfds, or -1 */
 	/* Under the root's lock or with no vCPU running. */
 	bool dma_mapped;
@@ -253,8 +252,9 @@ static void msix_sync(struct vfio_pci *v)
 		intx_host_off_locked(v);
 		ret = msix_bind_all_locked(v);
 		if (ret)
-			log_warn("vfio %s: cannot enable MSI-X: %s", v->vdev->name, strerror(-ret));
-		v->msix_on = !ret;
+			log_warn("vfio %s: cannot bind the MSI-X vectors (%s); each is tried again "
+				 "when unmasked", v->vdev->name, strerror(-ret));
+		v->msix_on = true;
 	} else if (!want && v->msix_on) {
 		if (vfio_dev_irq_set_eventfds(v->vdev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL))
 			log_warn("vfio %s: cannot disable MSI-X", v->vdev->name);
