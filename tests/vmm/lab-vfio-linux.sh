@@ -124,7 +124,8 @@ tail -f /tmp/run.log >/dev/ttyS1 &
 tailpid=$!
 # Where a stall is: each iovirt thread's state, CPU ticks and wait channel, every 30 s.
 while sleep 30; do
-	vmm=$(cat /proc/$pid/task/$pid/children)
+	vmm=$(cat /proc/$pid/task/$pid/children 2>/dev/null)
+	vmm=${vmm:-$pid} # busybox's timeout execs the command itself
 	echo "LAB: alive at $(cut -d' ' -f1 /proc/uptime) s, iovirt threads:" \
 		$(for t in /proc/$vmm/task/*; do cut -d' ' -f3,14,15 $t/stat; cat $t/wchan; echo; done | tr '\n' '/')
 done &
