@@ -16,6 +16,7 @@
 #include "compiler.h"
 #include "guest-image.h"
 #include "memory-map.h"
+#include "pci-inventory.h"
 #include "pci.h"
 #include "platform.h"
 #include "run-check.h"
@@ -24,6 +25,8 @@
 #include "ucall.h"
 #include "vhost-user-net.h"
 #include "vcpu.h"
+#include "vfio-kernel.h"
+#include "vfio-pci.h"
 #include "vm.h"
 
 #define RUN_EXIT_RESET    3
@@ -62,6 +65,10 @@ static const char usage[] =
 	"                    listen there; N queue pairs (1-3, default 1; the back-end\n"
 	"                    must serve as many); the guest sees the link down while\n"
 	"                    no back-end is attached (docs/vhost-user.md)\n"
+	"  --vfio BDF[,rom=on]\n"
+	"                    pass the host PCI function BDF (bound to vfio-pci) through\n"
+	"                    to the guest, up to 8; rom=on also shows its option\n"
+	"                    ROM (docs/passthrough.md)\n"
 	"  --console FILE    write the serial console to FILE instead of standard output\n"
 	"  --timeout SEC     stop the guest after SEC seconds (exit status 1)\n"
 	"  --stats           print boot timing and per-vCPU KVM exit counters at the end\n"
@@ -161,6 +168,29 @@ static int set_net(struct run_opts *o, const char *a)
 	return -1;
 }
 
+static int set_vfio(struct run_opts *o, const char *a)
+{
+	struct run_vfio *v = &o->vfios[o->n_vfios];
+	const char *opt = strchr(a, ',');
+	char bdf[PCI_BDF_STRLEN];
+
+	if (o->n_vfios == RUN_MAX_VFIO)
+		return cli_usage_error(&cli_cmd_run, "at most %d --vfio options", RUN_MAX_VFIO);
+	if ((size_t)(opt ? opt - a : (ptrdiff_t)strlen(a)) >= sizeof(bdf))
+		return cli_usage_error(&cli_cmd_run, "--vfio %s: not a PCI address such as 0000:03:00.0", a);
+	snprintf(bdf, sizeof(bdf), "%.*s", opt ? (int)(opt - a) : (int)strlen(a), a);
+	if (pci_bdf_parse(bdf, v->bdf))
+		return cli_usage_error(&cli_cmd_run, "--vfio %s: not a PCI address such as 0000:03:00.0", a);
+	if (opt && strcmp(opt, ",rom=on") && strcmp(opt, ",rom=off"))
+		return cli_usage_error(&cli_cmd_run, "--vfio %s: the only option is rom=on or rom=off", a);
+	v->rom = opt && !strcmp(opt, ",rom=on");
+	for (unsigned i = 0; i < o->n_vfios; i++)
+		if (!strcmp(o->vfios[i].bdf, v->bdf))
+			return cli_usage_error(&cli_cmd_run, "--vfio %s: given twice", v->bdf);
+	o->n_vfios++;
+	return -1;
+}
+
 static int set_reboot(struct run_opts *o, const char *a)
 {
 	if (strcmp(a, "restart") && strcmp(a, "exit"))
@@ -190,6 +220,7 @@ static const struct run_option run_options[] = {
 	{ "reboot", required_argument, set_reboot },
 	{ "net", required_argument, set_net },
 	{ "no-sandbox", no_argument, set_no_sandbox },
+	{ "vfio", required_argument, set_vfio },
 	{ "help", no_argument, set_help },
 };
 
@@ -348,6 +379,29 @@ static int run_devices(struct vm *vm, struct platform *plat, const struct run_op
 	return -1;
 }
 
+/* The --vfio devices: open each through the kernel's VFIO, then plug it. */
+static int run_vfio(struct vm *vm, struct platform *plat, const struct run_opts *o)
+{
+	for (unsigned i = 0; i < o->n_vfios; i++) {
+		struct vfio_pci_opts opts = { .rom = o->vfios[i].rom };
+		struct vfio_dev *vdev;
+		char why[512];
+		int ret;
+
+		ret = vfio_kernel_open(o->vfios[i].bdf, NULL, &vdev, why, sizeof(why));
+		if (ret)
+			return cli_fail(&cli_cmd_run, "--vfio %s: %s", o->vfios[i].bdf,
+					why[0] ? why : strerror(-ret));
+		ret = vfio_pci_create(vm, plat->pci, vdev, &opts, NULL, why, sizeof(why));
+		if (ret) {
+			vfio_dev_close(vdev);
+			return cli_fail(&cli_cmd_run, "--vfio %s: %s", o->vfios[i].bdf,
+					why[0] ? why : strerror(-ret));
+		}
+	}
+	return -1;
+}
+
 /* Standard input fed to COM1 by a thread that run_input_stop() ends before the UART goes. */
 struct run_input {
 	pthread_t thread;
@@ -487,7 +541,9 @@ static int run_setup(struct vm *vm, struct platform *plat, const struct run_opts
 	if (ret)
 		return cli_fail(&cli_cmd_run, "cannot set up the platform devices: %s", strerror(-ret));
 	ret = run_devices(vm, plat, o);
-	return ret >= 0 ? ret : run_nics(vm, plat, o);
+	if (ret < 0)
+		ret = run_nics(vm, plat, o);
+	return ret >= 0 ? ret : run_vfio(vm, plat, o);
 }
 
 /* Milliseconds left of --timeout (0: none), at least 1 while it lasts. */

@@ -14,6 +14,7 @@
 
 #define RUN_MAX_DEVICES 16
 #define RUN_MAX_NICS    8
+#define RUN_MAX_VFIO    8
 
 struct run_opts {
 	const char *kernel, *initrd, *cmdline, *guest, *console;
@@ -27,6 +28,11 @@ struct run_opts {
 	bool hugetlb, stats;
 	bool reboot_exit;     /* --reboot exit: a guest reset ends the run (status 3) */
 	bool no_sandbox;      /* --no-sandbox: no seccomp filters on the vCPU and device threads */
+	struct run_vfio {     /* --vfio BDF[,rom=on]: a host device passed through */
+		char bdf[16];     /* canonical "dddd:bb:dd.f" */
+		bool rom;
+	} vfios[RUN_MAX_VFIO];
+	unsigned n_vfios;
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,9 +49,13 @@ static const int sandbox_common[] = {
 #endif
 };
 
-/* The vCPU: exits reach the device models, the vhost-user front-end's messages included. */
+/*
+ * The vCPU: exits reach the device models, the vhost-user front-end's messages included,
+ * and a passed-through device's trapped registers (pread64/pwrite64 on its VFIO fd).
+ */
 static const int sandbox_vcpu[] = {
-	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom),
+	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom), SCMP_SYS(pread64),
+	SCMP_SYS(pwrite64),
 };
 
 /* The vhost-user thread: the session's messages with fds, accepting and reconnecting. */
@@ -66,6 +71,9 @@ static const unsigned long sandbox_ioctl_vcpu[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_TSC_KHZ,
 	KVM_IRQFD, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING, KVM_SET_USER_MEMORY_REGION,
 	TUNSETOFFLOAD, TUNSETVNETHDRSZ, TUNSETVNETLE,
+	/* a passed-through device: MSI-X/MSI/INTx set by the guest's config writes, guest RAM
+	 * mapped for DMA when it sets Bus Master Enable, its reset */
+	VFIO_DEVICE_SET_IRQS, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_DEVICE_RESET,
 };
 
 /* A NIC's I/O thread: the back-ends (tap: read, readv, writev) need no more than every role's

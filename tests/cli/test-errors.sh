@@ -207,5 +207,10 @@ expect escape-groups 0 "" -- groups --sysfs "$fixtures/hostile-sriov"
 checks=$((checks + 1))
 if LC_ALL=C grep -q "$(printf '\033')" "$out"; then fail escape-groups-raw "raw ESC"; else echo "ok   escape-groups-raw"; fi
 
+# --vfio: the address and its one option are checked before anything opens.
+expect vfio-bad-bdf 2 "--vfio zz: not a PCI address" -- run --guest "$img" --vfio zz
+expect vfio-bad-opt 2 "the only option is rom=on" -- run --guest "$img" --vfio 00:03.0,rom=yes
+expect vfio-twice 2 "--vfio 0000:00:03.0: given twice" -- run --guest "$img" --vfio 00:03.0 --vfio 0000:00:03.0
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
