@@ -19,6 +19,7 @@
 #include "platform.h"
 #include "ucall.h"
 #include "vcpu.h"
+#include "vhost-user-net.h"
 #include "vm.h"
 
 #define BENCH_RAM (64ULL << 20)
@@ -194,34 +195,49 @@ static void sample_fill(struct run *r)
 }
 
 /* Create the VM with its NIC; 0 or -errno with s->error set. */
-static int vm_setup(struct run *r, struct vm *vm, struct nic *nic)
+/* The path's NIC: a model on the workload's back-end, or vhost-user to a new switch child. */
+static int nic_setup(struct run *r, struct vm *vm, struct platform *plat, struct nic *nic,
+		     const char **stage)
 {
-	struct vm_config cfg = { .ram_size = BENCH_RAM, .ncpus = 1 };
-	char arg[sizeof(r->sw.sock) + 32], be[NET_BE_SPEC_MAX];
+	char arg[NET_BE_SPEC_MAX + 32], be[NET_BE_SPEC_MAX];
+	struct vhost_user_net_config vu = { .fd = -1 };
+	struct pci_device *dev;
 	struct nic_spec spec;
-	struct platform plat;
-	const char *why = "", *stage = "";
+	const char *why = "";
 	int ret;
 
 	if (r->c->path->vhost_user) {
+		*stage = "iovirt switch";
 		ret = bench_switch_start(&r->sw, r->plan->iovirt, r->c->workload == BENCH_WL_TX ?
 					 "sink" : "reflect", -1, r->s->error, sizeof(r->s->error));
 		if (ret)
 			return ret;
-		snprintf(arg, sizeof(arg), "vhost-user,socket=%s", r->sw.sock);
-	} else {
-		ret = bench_backend_spec(r->c->workload, r->c->size, r->plan->count, be,
-					 sizeof(be));
-		if (ret)
-			return ret;
-		snprintf(arg, sizeof(arg), "%s,backend=%s", r->c->path->model, be);
+		*stage = "vhost-user NIC";
+		vu.socket = r->sw.sock;
+		nic_default_mac(0, vu.mac);
+		return vhost_user_net_create(vm, plat->pci, &vu, &dev);
 	}
+	ret = bench_backend_spec(r->c->workload, r->c->size, r->plan->count, be, sizeof(be));
+	if (ret)
+		return ret;
+	snprintf(arg, sizeof(arg), "%s,backend=%s", r->c->path->model, be);
 	ret = nic_spec_parse(arg, &spec, &why);
 	if (ret) {
 		snprintf(r->s->error, sizeof(r->s->error), "%s: %s", arg, why);
 		return ret;
 	}
 	nic_default_mac(0, spec.mac);
+	return nic_add(vm, plat->pci, &spec, spec.mac, nic, stage);
+}
+
+/* Create the VM with its NIC; 0 or -errno with s->error set. */
+static int vm_setup(struct run *r, struct vm *vm, struct nic *nic)
+{
+	struct vm_config cfg = { .ram_size = BENCH_RAM, .ncpus = 1 };
+	struct platform plat;
+	const char *stage = "";
+	int ret;
+
 	ret = vm_create(vm, &cfg);
 	if (ret) {
 		snprintf(r->s->error, sizeof(r->s->error), "cannot create the VM: %s", strerror(-ret));
@@ -231,10 +247,11 @@ static int vm_setup(struct run *r, struct vm *vm, struct nic *nic)
 	if (!ret)
 		ret = guest_image_boot(vm, r->plan->image);
 	if (!ret)
-		ret = nic_add(vm, plat.pci, &spec, spec.mac, nic, &stage);
+		ret = nic_setup(r, vm, &plat, nic, &stage);
 	if (ret) {
-		snprintf(r->s->error, sizeof(r->s->error), "cannot set up the VM (%s): %s",
-			 *stage ? stage : "platform or image", strerror(-ret));
+		if (!r->s->error[0])
+			snprintf(r->s->error, sizeof(r->s->error), "cannot set up the VM (%s): %s",
+				 *stage ? stage : "platform or image", strerror(-ret));
 		vm_destroy(vm);
 	}
 	return ret;
