@@ -15,7 +15,8 @@
  * Checked: a loaded driver is exactly the file's content without its final
  * newline, a plain driver name that fits the buffer, read from a regular
  * file only; a plan's counts match its steps, the requested device comes
- * first, every step is only planned and its strings are terminated.
+ * first, every step is only planned and its strings are terminated; an unbind
+ * goes to a remembered driver that is a name and not VFIO's, or to none.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -86,6 +87,18 @@ static void load_check(const char *dir, const char *bdf, size_t room, unsigned k
 	free(buf);
 }
 
+/* An unbind's target: a remembered driver is a name that is not VFIO's, else none. */
+static void unbind_to_check(const struct bind_step *s)
+{
+	if (!s->to_known) {
+		FUZZ_CHECK(!s->to[0]);
+		return;
+	}
+	for (const char *p = s->to; *p; p++)
+		FUZZ_CHECK(name_char(*p));
+	FUZZ_CHECK(strncmp(s->to, "vfio", 4) && !strstr(s->to, "_vfio_pci"));
+}
+
 static void plan_check(const struct bind_plan *plan, const char *bdf)
 {
 	size_t refused = 0, change = 0;
@@ -100,6 +113,8 @@ static void plan_check(const struct bind_plan *plan, const char *bdf)
 		FUZZ_CHECK(strnlen(s->to, sizeof(s->to)) < sizeof(s->to));
 		FUZZ_CHECK(strnlen(s->why, sizeof(s->why)) < sizeof(s->why));
 		FUZZ_CHECK(s->outcome == BIND_PLANNED);
+		if (plan->unbind && s->action == BIND_CHANGE)
+			unbind_to_check(s);
 		refused += s->action == BIND_REFUSED;
 		change += s->action == BIND_CHANGE;
 	}
