@@ -33,6 +33,17 @@
 
 enum { STATE_FILE, STATE_LINK, STATE_DIR, STATE_NONE };
 
+/* A new folder name under the folder fd; an open descriptor of it. */
+static int subfolder_make(int fd, const char *name)
+{
+	int dir_fd;
+
+	FUZZ_CHECK(mkdirat(fd, name, 0755) == 0);
+	dir_fd = openat(fd, name, O_DIRECTORY | O_CLOEXEC);
+	FUZZ_CHECK(dir_fd >= 0);
+	return dir_fd;
+}
+
 /* Make the state entry for bdf under the folder dir_fd. */
 static void state_make(int dir_fd, const char *bdf, unsigned kind, const uint8_t *c, size_t clen)
 {
@@ -160,13 +171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (pci_bdf_parse(bdf_in, parsed) == 0)
 		memcpy(bdf, parsed, sizeof(bdf));
 	fd = fuzz_tree_root(root, sizeof(root));
-	FUZZ_CHECK(mkdirat(fd, "state", 0755) == 0 && mkdirat(fd, "sys", 0755) == 0);
-	dir_fd = openat(fd, "state", O_DIRECTORY | O_CLOEXEC);
-	FUZZ_CHECK(dir_fd >= 0);
+	dir_fd = subfolder_make(fd, "state");
 	state_make(dir_fd, bdf, kind, c, clen);
 	close(dir_fd);
-	dir_fd = openat(fd, "sys", O_DIRECTORY | O_CLOEXEC);
-	FUZZ_CHECK(dir_fd >= 0);
+	dir_fd = subfolder_make(fd, "sys");
 	fuzz_tree_make(&in, dir_fd);
 	close(dir_fd);
 	close(fd);
