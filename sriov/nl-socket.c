@@ -46,7 +46,8 @@ int sriov_nl_answer_read(const unsigned char *buf, int n, uint32_t seq, void **r
 {
 	const struct nlmsghdr *h = (const void *)buf;
 
-	for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
+	/* n goes negative past a last message whose length is not aligned. */
+	for (; n >= 0 && NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_seq != seq)
 			continue;
 		if (h->nlmsg_type == NLMSG_ERROR) {

@@ -83,10 +83,11 @@ int bind_state_save(const char *dir, const char *bdf, const char *driver)
 	return ret;
 }
 
-static bool driver_name_valid(const char *s)
+/* Whether the n bytes of s (NUL-terminated after them) are a driver name: a NUL inside is not. */
+static bool driver_name_valid(const char *s, size_t n)
 {
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
-	       strlen(s) && strcmp(s, ".") && strcmp(s, "..");
+	       n && strcmp(s, ".") && strcmp(s, "..");
 }
 
 int bind_state_load(const char *dir, const char *bdf, char *buf, size_t len)
@@ -118,7 +119,7 @@ int bind_state_load(const char *dir, const char *bdf, char *buf, size_t len)
 	raw[n] = '\0';
 	if (n > 0 && raw[n - 1] == '\n')
 		raw[--n] = '\0';
-	if (!driver_name_valid(raw) || n >= len)
+	if (!driver_name_valid(raw, n) || n >= len)
 		return -EINVAL;
 	memcpy(buf, raw, n + 1);
 	return 0;

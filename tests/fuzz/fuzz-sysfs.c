@@ -13,88 +13,15 @@
  * inventory_scan, then removed. Checked: the inventory's devices and groups
  * are sorted without duplicates; a BDF that parses is canonical.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz-input.h"
+#include "fuzz-tree.h"
 #include "pci-inventory.h"
-
-#define MAX_ENTRIES 256
-
-/* Whether path is relative with no empty, "." or ".." component (so it stays in the tree). */
-static bool path_ok(const char *path)
-{
-	const char *p = path;
-
-	if (!*p || *p == '/')
-		return false;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		p += n;
-		p += *p == '/';
-		if (!*p && p[-1] == '/')
-			return false;
-	}
-	return true;
-}
-
-/* Create the parent folders of path under root (errors are left to the entry's creation). */
-static void parents_make(int root, char *path)
-{
-	for (char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		mkdirat(root, path, 0755);
-		*s = '/';
-	}
-}
-
-/* Create one entry of the tree; false when the input is used up. */
-static bool entry_make(struct fuzz_input *in, int root)
-{
-	unsigned kind = fuzz_uint(in, 1) % 3;
-	size_t plen = fuzz_uint(in, 1), clen;
-	const uint8_t *p = fuzz_take(in, plen), *c;
-	char path[256], content[65536];
-	int fd;
-
-	clen = fuzz_uint(in, 2);
-	clen = clen < fuzz_left(in) ? clen : fuzz_left(in);
-	c = fuzz_take(in, clen);
-	if (!p || !c)
-		return false;
-	memcpy(path, p, plen);
-	path[plen] = 0;
-	memcpy(content, c, clen);
-	content[clen] = 0;
-	if (strlen(path) != plen || !path_ok(path))
-		return true;
-	parents_make(root, path);
-	if (kind == 2) {
-		mkdirat(root, path, 0755);
-	} else if (kind == 1) {
-		symlinkat(content, root, path);
-	} else if ((fd = openat(root, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0) {
-		if (write(fd, content, clen) != (ssize_t)clen)
-			abort();
-		close(fd);
-	}
-	return true;
-}
-
-static int entry_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) ? -1 : 0;
-}
 
 /* The inventory's promises: devices sorted by BDF, groups by id, no duplicates. */
 static void inventory_check(const struct inventory *inv)
@@ -125,18 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		FUZZ_CHECK(strlen(bdf) == 12);
 		FUZZ_CHECK(pci_bdf_parse(bdf, again) == 0 && !strcmp(bdf, again));
 	}
-	snprintf(root, sizeof(root), "%s/iovirt-fuzz-XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	FUZZ_CHECK(mkdtemp(root) != NULL);
-	fd = open(root, O_DIRECTORY | O_CLOEXEC);
-	FUZZ_CHECK(fd >= 0);
-	for (int i = 0; i < MAX_ENTRIES && entry_make(&in, fd); i++)
-		;
+	fd = fuzz_tree_root(root, sizeof(root));
+	fuzz_tree_make(&in, fd);
 	close(fd);
 	if (inventory_scan(&opts, &inv) == 0) {
 		inventory_check(&inv);
 		inventory_free(&inv);
 	}
-	FUZZ_CHECK(nftw(root, entry_remove, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	fuzz_tree_remove(root);
 	return 0;
 }

@@ -388,6 +388,140 @@ def seeds_switch_config():
                                           b"net_ring0", b"--log-level=8", b"") + b"none / tmpfs")
 
 
+# ---- sriov-netlink -----------------------------------------------------------
+RTM_NEWLINK, NLMSG_ERROR = 16, 2
+IFLA_IFNAME, IFLA_NUM_VF, IFLA_VFINFO_LIST = 3, 21, 22
+
+
+def nla(kind, payload):
+    b = struct.pack("<HH", 4 + len(payload), kind) + payload
+    return b + bytes(-len(b) % 4)
+
+
+def nlmsg(kind, body, flags=0, seq=0):
+    return struct.pack("<IHHII", 16 + len(body), kind, flags, seq, 0) + body
+
+
+def newlink(vfs, num_vf=None, name=b"enp3s0f0", with_list=True):
+    """An RTM_NEWLINK as the kernel sends it (test-sriov-netlink.c's newlink_two_vfs)."""
+    body = struct.pack("<BxHiII", 0, 0, 7, 0, 0) + nla(IFLA_IFNAME, name + b"\0")
+    body += nla(IFLA_NUM_VF, struct.pack("<I", len(vfs) if num_vf is None else num_vf))
+    if with_list:
+        infos = b""
+        for vf in vfs:
+            mac = struct.pack("<I", vf) + bytes([2, 0, 0, 0, 0, 0x10 + vf]) + bytes(26)
+            info = nla(1, mac) + nla(2, struct.pack("<III", vf, 100 if vf else 0, 5 if vf else 0))
+            info += nla(3, struct.pack("<II", vf, 300 if vf else 0))
+            info += nla(6, struct.pack("<III", vf, 10 if vf else 0, 300 if vf else 0))
+            info += nla(4, struct.pack("<II", vf, vf)) + nla(5, struct.pack("<II", vf, 2 if vf else 0))
+            info += nla(9, struct.pack("<II", vf, 0 if vf else 1)) + nla(7, struct.pack("<II", vf, 0))
+            info += nla(8, nla(0, struct.pack("<Q", 12345)))
+            infos += nla(1, info)
+        body += nla(IFLA_VFINFO_LIST, infos)
+    return nlmsg(RTM_NEWLINK, body)
+
+
+def nl_error(code, text, flags=0x300, seq=9):
+    """An NLMSG_ERROR with a capped request and an extended-ack message."""
+    body = struct.pack("<i", code) + struct.pack("<IHHII", 32, 16, 5, seq, 0)
+    return nlmsg(NLMSG_ERROR, body + nla(1, text + b"\0"), flags, seq)
+
+
+def seeds_sriov_netlink():
+    two = newlink([0, 1])
+    write("sriov-netlink", "decode-two-vfs", bytes([4 << 1]) + two)
+    write("sriov-netlink", "decode-two-vfs-room-one", bytes([1 << 1]) + two)
+    write("sriov-netlink", "decode-num-vf-without-list",
+          bytes([4 << 1]) + newlink([0, 1], with_list=False))
+    write("sriov-netlink", "decode-count-disagrees", bytes([4 << 1]) + newlink([0, 1, 2], 5))
+    write("sriov-netlink", "decode-no-vfs", bytes([4 << 1]) + newlink([]))
+    datagram = nl_error(0, b"ignored", 0, seq=3) + two[:8] + struct.pack("<II", 9, 0) + two[16:]
+    write("sriov-netlink", "answer-newlink", bytes([1 | 4 << 1]) + struct.pack("<I", 9) + datagram)
+    write("sriov-netlink", "answer-extack", bytes([1]) + struct.pack("<I", 9) +
+          nl_error(-95, b"VF trust unsupported"))
+    write("sriov-netlink", "answer-not-capped", bytes([1]) + struct.pack("<I", 9) +
+          nl_error(0, b"ignored", 0x200))
+
+
+# ---- vfio-caps -----------------------------------------------------------------
+def vfio_cap(cap_id, nxt, body=b"", version=1):
+    return struct.pack("<HHI", cap_id, version, nxt) + body
+
+
+def vfio_sparse(nxt, nr, pairs):
+    return vfio_cap(1, nxt, struct.pack("<II", nr, 0) +
+                    b"".join(struct.pack("<QQ", o, n) for o, n in pairs))
+
+
+def caps_input(mode, size, first, info):
+    return struct.pack("<BQI", mode, size, first) + info
+
+
+def seeds_vfio_caps():
+    # test-vfio-dev.c: a 0x4000 BAR with the MSI-X table in its middle page.
+    areas = [(0, 0x1000), (0x2000, 0x2000), (0x3000, 0x2000), (2**64 - 1, 2), (0x1000, 0)]
+    sparse = vfio_sparse(0, 5, areas)
+    end = 32 + len(sparse)
+    info = bytearray(32) + vfio_sparse(end, 5, areas) + vfio_cap(3, 0)
+    struct.pack_into("<IIIIQQ", info, 0, len(info), 0xF, 2, 32, 0x4000, 0x10000000000)
+    write("vfio-caps", "sparse-and-msix", caps_input(2, 0x4000, 32, bytes(info)))
+    info = bytearray(41) + vfio_sparse(0, 1, [(0, 0x1000)])
+    write("vfio-caps", "sparse-misaligned", caps_input(2, 0x1000, 41, bytes(info)))
+    info = bytearray(40) + vfio_sparse(40, 1, [(0, 0x1000)])
+    write("vfio-caps", "sparse-self-link", caps_input(2, 0x1000, 40, bytes(info)))
+    info = bytearray(200) + vfio_cap(3, 40) + bytes(92)
+    info[40:56] = vfio_sparse(0, 0xFFFFFFFF, [])
+    write("vfio-caps", "msix-then-backwards", caps_input(0, 0x2000, 200, bytes(info)))
+    # test_caps_dma_avail: an IOVA range capability, then DMA_AVAIL.
+    info = bytearray(24) + vfio_cap(1, 64, struct.pack("<II", 0, 0)) + bytes(24) + \
+        vfio_cap(3, 0, struct.pack("<I", 65000))
+    struct.pack_into("<IIQI", info, 0, len(info), 3, 0xFFFFF000, 24)
+    write("vfio-caps", "dma-avail", caps_input(1, 0, 24, bytes(info)))
+
+
+# ---- bind-state ----------------------------------------------------------------
+def tree_of(fixture):
+    """A fixture sysfs tree in the entry format of fuzz-tree.h."""
+    root, out = os.path.join(TOP, "tests", "fixtures", fixture), b""
+    for d, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        rel = os.path.relpath(d, root)
+        if rel != ".":
+            out += sysfs_entry(2, rel, b"")
+        for f in sorted(files + [x for x in dirs if os.path.islink(os.path.join(d, x))]):
+            full = os.path.join(d, f)
+            path = os.path.normpath(os.path.join(rel, f))
+            if os.path.islink(full):
+                out += sysfs_entry(1, path, os.readlink(full).encode())
+            else:
+                with open(full, "rb") as fh:
+                    out += sysfs_entry(0, path, fh.read())
+    return out
+
+
+def bind_input(flags, room, bdf, state, tree=b""):
+    return struct.pack("<BBB", flags, room, len(bdf)) + bdf + struct.pack("<H", len(state)) + \
+        state + tree
+
+
+def seeds_bind_state():
+    FILE, LINK, DIR, NONE = 0, 1 << 3, 2 << 3, 3 << 3
+    write("bind-state", "load-driver", bind_input(FILE, 64, b"3:00.0", b"e1000e\n"))
+    write("bind-state", "load-none", bind_input(FILE, 64, b"0000:03:00.0", b"\n"))
+    write("bind-state", "load-too-long", bind_input(FILE, 64, b"3:00.0", b"d" * 130 + b"\n"))
+    write("bind-state", "load-link", bind_input(LINK, 64, b"3:00.0", b"/etc/hostname"))
+    write("bind-state", "load-folder", bind_input(DIR, 64, b"3:00.0", b""))
+    write("bind-state", "load-small-buffer", bind_input(FILE, 6, b"3:00.0", b"e1000e\n"))
+    write("bind-state", "bind-host", bind_input(1, 64, b"0:03.0", b"", tree_of("bind-host")))
+    write("bind-state", "bind-host-group",
+          bind_input(1 | 4 | NONE, 64, b"1:00.0", b"", tree_of("bind-host")))
+    write("bind-state", "unbind-vf-of-vfio-pf",
+          bind_input(3, 64, b"6:00.1", b"igbvf\n", tree_of("vf-of-vfio-pf")))
+    write("bind-state", "unbind-shared-group",
+          bind_input(2, 64, b"4:00.1", b"vfio-pci\n", tree_of("shared-group")))
+    write("bind-state", "bind-noiommu", bind_input(1, 64, b"0:03.0", b"", tree_of("bind-noiommu")))
+
+
 TARGETS = {
     "virtqueue": seeds_virtqueue,
     "pci": seeds_pci,
@@ -397,6 +531,9 @@ TARGETS = {
     "virtio-net": seeds_virtio_net,
     "sysfs": seeds_sysfs,
     "switch-config": seeds_switch_config,
+    "sriov-netlink": seeds_sriov_netlink,
+    "vfio-caps": seeds_vfio_caps,
+    "bind-state": seeds_bind_state,
 }
 
 if __name__ == "__main__":
