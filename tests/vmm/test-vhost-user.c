@@ -186,6 +186,25 @@ static void switch_traffic_check(struct run *r)
 		    "ports");
 }
 
+/*
+ * Both switch ports have their front-end's rings (DPDK's new_device ran, at
+ * most 15 s): until then the switch drops frames for a port, which a guest
+ * that starts sending at link up would count as lost.
+ */
+static void switch_ports_wait(struct run *r)
+{
+	char want[VU_WIRE_PORTS][160];
+	int i = 0;
+
+	for (unsigned p = 0; p < VU_WIRE_PORTS; p++)
+		snprintf(want[p], sizeof(want[p]), "switch: port %u %s: front-end connected", p,
+			 r->sock[p]);
+	while (i++ < 150 && !(file_has(r->sw_out, want[0]) && file_has(r->sw_out, want[1])))
+		usleep(100000);
+	TEST_ASSERT(file_has(r->sw_out, want[0]) && file_has(r->sw_out, want[1]),
+		    "the switch did not get both front-ends' rings in 15 s");
+}
+
 static void nic_plug_switch(struct run *r, unsigned i)
 {
 	struct vhost_user_net_config cfg = { .socket = r->sock[i], .fd = -1 };
@@ -236,6 +255,7 @@ static void sync_handle(struct run *r, struct ucall *uc)
 	if (r->iovirt) {
 		switch_start(r);
 		nics_running_wait(r);
+		switch_ports_wait(r);
 		return;
 	}
 	if (stage == SYNC_LINK_DOWN) {
@@ -318,6 +338,8 @@ int main(int argc, char **argv)
 		TEST_ASSERT(cmd == UCALL_SYNC || cmd == UCALL_PRINT, "guest: %s", uc.buf);
 		if (cmd == UCALL_PRINT) {
 			fputs(uc.buf, stdout);
+			if (r->iovirt && strstr(uc.buf, "nic index=1 "))
+				switch_ports_wait(r); /* both NICs probed: traffic starts next */
 			if (strstr(uc.buf, " ok=0") && r->iovirt)
 				switch_dump(r);
 			TEST_ASSERT(!strstr(uc.buf, " ok=0"), "guest reported a failure");
