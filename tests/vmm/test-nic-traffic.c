@@ -28,7 +28,6 @@
 #include "net-gen.h"
 #include "nic.h"
 #include "pci.h"
-#include "sandbox.h"
 #include "vmm-test.h"
 
 /* As guest/host-link.h (the guest's side of the same ABI). */
@@ -175,8 +174,6 @@ int main(int argc, char **argv)
 	TEST_ASSERT(r, "no memory");
 	TEST_ASSERT(argc >= 4, "usage: %s IMAGE pair MODEL0 MODEL1 | IMAGE backends MODEL", argv[0]);
 	test_watchdog(WATCHDOG_S);
-	/* the NICs' threads under their seccomp filters, as in iovirt run */
-	TEST_ASSERT(!sandbox_enable(SANDBOX_TRAP), "cannot turn the sandbox on");
 	test_vm_create(&r->vm, &r->plat, image, 1, 128 << 20, 1);
 	r->backends = !strcmp(argv[2], "backends");
 	if (r->backends) {

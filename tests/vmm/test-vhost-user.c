@@ -33,7 +33,6 @@
 
 #include "nic.h"
 #include "pci.h"
-#include "sandbox.h"
 #include "vhost-user-net.h"
 #include "vhost-user-wire.h"
 #include "vmm-test.h"
@@ -320,8 +319,6 @@ int main(int argc, char **argv)
 	TEST_ASSERT(r, "no memory");
 	r->iovirt = argc >= 4 && !strcmp(argv[2], "--switch") ? argv[3] : NULL;
 	test_watchdog(r->iovirt ? WATCHDOG_SWITCH_S : WATCHDOG_S);
-	/* the NICs' threads under their seccomp filters, as in iovirt run */
-	TEST_ASSERT(!sandbox_enable(SANDBOX_TRAP), "cannot turn the sandbox on");
 	test_vm_create(&r->vm, &r->plat, image, 1, 128 << 20, 1);
 	if (r->iovirt) {
 		switch_setup(r);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "guest-image.h"
+#include "sandbox.h"
 
 /* Ends every skip message: where the test runs instead. */
 #define TEST_SKIP_LAB "; the same test runs inside the lab as lab-vmm-tier (meson test --suite lab)"
@@ -50,6 +51,9 @@ void test_vm_create(struct vm *vm, struct platform *plat, const char *image, uns
 	int ret;
 
 	test_require_kvm();
+	/* every vCPU and device thread under its seccomp filter, as in iovirt run (once per test) */
+	if (!sandbox_enabled())
+		TEST_ASSERT(!sandbox_enable(SANDBOX_TRAP), "cannot turn the sandbox on");
 	ret = vm_create(vm, &cfg);
 	TEST_ASSERT(!ret, "vm_create: %s", strerror(-ret));
 	ret = platform_attach(vm, console_fd, plat);

@@ -36,8 +36,10 @@ const char *test_image(int argc, char **argv);
 
 /*
  * Create a VM with ncpus vCPUs and mem bytes of RAM, the standard platform
- * (console to console_fd), and the guest image loaded on every vCPU. Any
- * failure ends the test.
+ * (console to console_fd), and the guest image loaded on every vCPU, with
+ * the seccomp sandbox on (vmm/sandbox.h: every vCPU and device thread started
+ * from then on runs under its filter, as in iovirt run). Any failure ends the
+ * test.
  */
 void test_vm_create(struct vm *vm, struct platform *plat, const char *image, unsigned ncpus,
 		    uint64_t mem, int console_fd);
