@@ -519,7 +519,8 @@ static void *e1000_io_thread(void *arg)
 	unsigned taken, streak = 0;
 	int n;
 
-	sandbox_thread_enter(SANDBOX_DEVICE_IO, "e1000 %s", s->dev.bdf);
+	sandbox_thread_enter(SANDBOX_DEVICE_IO, "e1000 %02x:%02x:%02x:%02x:%02x:%02x", s->mac[0],
+			     s->mac[1], s->mac[2], s->mac[3], s->mac[4], s->mac[5]);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		if (s->stop) {

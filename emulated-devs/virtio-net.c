@@ -391,7 +391,9 @@ static void *net_io_thread(void *arg)
 	struct virtio_net *n = arg;
 	struct epoll_event ev[4];
 
-	sandbox_thread_enter(SANDBOX_DEVICE_IO, "virtio-net %s", n->vp.dev.bdf);
+	/* named by its MAC: the thread starts before the device is plugged and has an address */
+	sandbox_thread_enter(SANDBOX_DEVICE_IO, "virtio-net %02x:%02x:%02x:%02x:%02x:%02x",
+			     n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 	while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
 		int nev = epoll_wait(n->epfd, ev, ARRAY_SIZE(ev), -1);
 
