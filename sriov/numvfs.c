@@ -82,6 +82,11 @@ static int check_rules(const struct sriov_env *env, const struct sriov_pf_state 
 	return check_vfio_pf(env, st, msg, msglen);
 }
 
+int sriov_autoprobe_set(const struct sriov_env *env, const char *bdf, bool on)
+{
+	return write_dev_attr(env, bdf, "sriov_drivers_autoprobe", on ? "1" : "0");
+}
+
 int sriov_numvfs_set(const struct sriov_env *env, const char *bdf, int wanted,
 		     enum sriov_autoprobe autoprobe, struct sriov_numvfs_result *res, char *msg,
 		     size_t msglen)
@@ -102,8 +107,7 @@ int sriov_numvfs_set(const struct sriov_env *env, const char *bdf, int wanted,
 	if (ret)
 		return ret;
 	if (wanted && autoprobe != SRIOV_AUTOPROBE_KEEP) {
-		ret = write_dev_attr(env, bdf, "sriov_drivers_autoprobe",
-				     autoprobe == SRIOV_AUTOPROBE_ON ? "1" : "0");
+		ret = sriov_autoprobe_set(env, bdf, autoprobe == SRIOV_AUTOPROBE_ON);
 		if (ret) {
 			sriov_msg(msg, msglen, "%s: cannot write sriov_drivers_autoprobe: %s", bdf,
 				  strerror(-ret));

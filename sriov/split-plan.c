@@ -119,12 +119,12 @@ static int vf_bdfs_compute(const struct sriov_env *env, struct split_plan *p)
 }
 
 /* The addresses of the VFs that exist, when they are the ones the plan wants. */
-static void vf_bdfs_from_links(const struct sriov_env *env, struct split_plan *p)
+static int vf_bdfs_from_links(const struct sriov_env *env, struct split_plan *p)
 {
 	char path[SRIOV_PATH_LEN], name[32];
 
 	if (p->numvfs_now != p->numvfs_wanted)
-		return;
+		return -ENOENT;
 	for (size_t i = 0; i < p->n_vfs; i++) {
 		snprintf(name, sizeof(name), "virtfn%zu", i);
 		if (sriov_dev_attr(env, p->pf, name, path, sizeof(path)) ||
@@ -132,10 +132,23 @@ static void vf_bdfs_from_links(const struct sriov_env *env, struct split_plan *p
 		    pci_bdf_parse(p->vfs[i].bdf, p->vfs[i].bdf)) {
 			for (size_t j = 0; j < p->n_vfs; j++)
 				p->vfs[j].bdf[0] = '\0';
-			return;
+			return -ENOENT;
 		}
 	}
 	p->bdfs_from_links = true;
+	return 0;
+}
+
+int split_plan_read_vfs(const struct sriov_env *env, struct split_plan *plan)
+{
+	struct sriov_pf_state st;
+	int ret = sriov_pf_read(env, plan->pf, &st, NULL, 0);
+
+	if (ret)
+		return ret;
+	plan->numvfs_now = st.numvfs;
+	plan->through_zero = false;
+	return vf_bdfs_from_links(env, plan);
 }
 
 static int take_first(const char *name, void *opaque)
@@ -207,8 +220,7 @@ int split_plan_make(const struct sriov_env *env, const char *pf_bdf, unsigned gu
 		plan->vfs[i].guest = (unsigned)(i / vfs_per_guest);
 		split_mac(plan->mac_seed, (unsigned)i, plan->vfs[i].mac);
 	}
-	vf_bdfs_from_links(env, plan);
-	if (!plan->bdfs_from_links && vf_bdfs_compute(env, plan))
+	if (vf_bdfs_from_links(env, plan) && vf_bdfs_compute(env, plan))
 		for (size_t i = 0; i < total; i++)
 			plan->vfs[i].bdf[0] = '\0';
 	plan_numa(env, plan, node_cpus);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bind.h"
 #include "sriov.h"
 
 #define SPLIT_CPUS_LEN 256
@@ -66,6 +67,14 @@ int split_plan_make(const struct sriov_env *env, const char *pf_bdf, unsigned gu
 void split_plan_free(struct split_plan *plan);
 
 /*
+ * Refresh the plan from the PF once its VFs exist: the current count and
+ * each VF's address from its virtfnN link. -ENOENT when the PF does not
+ * have the planned count or a link is unreadable (the addresses are then
+ * cleared), other errors as sriov_pf_read.
+ */
+int split_plan_read_vfs(const struct sriov_env *env, struct split_plan *plan) __must_check;
+
+/*
  * Write the VF pool as the SR-IOV network device plugin's config.json
  * ({"resourceList": [...]}): one resource, selecting the plan's VFs bound to
  * vfio-pci. Returns 0 or -EIO when out cannot be written.
@@ -79,5 +88,41 @@ int split_export_k8s(const struct split_plan *plan, FILE *out) __must_check;
  * is not known yet (enable the VFs first), -EIO when out cannot be written.
  */
 int split_export_libvirt(const struct split_plan *plan, FILE *out) __must_check;
+
+/*
+ * What split_plan_apply did: for each kind of change, how many it made and
+ * how many were already as planned. A second apply of the same plan changes
+ * nothing.
+ */
+struct split_apply_result {
+	int numvfs_before;          /* the PF's VF count before the apply */
+	bool numvfs_changed;        /* VFs disabled and/or enabled */
+	unsigned macs_set, macs_already;
+	unsigned bound, bound_already;
+	bool rolled_back;           /* a step failed: the changes were undone */
+	unsigned rollback_failures; /* undo steps that failed themselves (the host is left changed) */
+};
+
+/* The host the apply changes. */
+struct split_apply_env {
+	const struct sriov_env *sriov;
+	const struct bind_opts *bind;     /* sysfs root, state directory, write hooks */
+	const struct sriov_nl *nl;        /* sets the MACs of a network PF's VFs; NULL: not set */
+};
+
+/*
+ * Carry out a plan made by split_plan_make, idempotently: set the PF's VF
+ * count (through 0 when a different count is set, refused while a process
+ * holds a VF; new VFs without a host driver), give each VF of a network PF
+ * its planned MAC (over e->nl; a PF without a network interface keeps its
+ * VFs' identities), and bind every VF to vfio-pci (bind.h's rules and
+ * refusals). The plan's VF addresses are read back from the PF once the VFs
+ * exist. On any failure, what was changed is undone in reverse order (the
+ * bind step undoes its own; MACs restored; the VF count and
+ * sriov_drivers_autoprobe returned to what they were) and res->rolled_back
+ * set. Returns 0 or -errno with msg saying what failed.
+ */
+int split_plan_apply(const struct split_apply_env *e, struct split_plan *plan,
+		     struct split_apply_result *res, char *msg, size_t msglen) __must_check;
 
 #endif

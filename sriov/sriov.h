@@ -99,6 +99,9 @@ int sriov_numvfs_set(const struct sriov_env *env, const char *bdf, int wanted,
 		     enum sriov_autoprobe autoprobe, struct sriov_numvfs_result *res, char *msg,
 		     size_t msglen) __must_check;
 
+/* Write sriov_drivers_autoprobe (on: new VFs get their host driver). 0 or -errno. */
+int sriov_autoprobe_set(const struct sriov_env *env, const char *bdf, bool on) __must_check;
+
 /* The VF attributes `sriov set` knows, one bit each. */
 enum sriov_vf_attr {
 	SRIOV_VF_MAC = 1 << 0,

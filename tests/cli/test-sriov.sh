@@ -142,6 +142,16 @@ check split-k8s 0 '^valid$' -- k8s_ok "$iovirt" split $pf --guests 2 --export k8
 check split-libvirt 0 '^valid$' -- xml_ok "$iovirt" split $pf --guests 2 --export libvirt --sysfs "$fixtures/sriov-pf"
 check split-libvirt-unknown 1 'not known yet: enable the VFs first' -- \
 	"$iovirt" split $pf --guests 2 --vfs-per-guest 2 --export libvirt --sysfs "$fixtures/sriov-pf"
+check split-launch-needs-apply 2 '--launch needs --apply' -- \
+	"$iovirt" split $pf --guests 2 --launch -- --guest x.elf
+check split-launch-needs-run-options 2 "run options after '--'" -- \
+	"$iovirt" split $pf --guests 2 --apply --launch
+check split-run-options-need-launch 2 "options after '--' are for --launch" -- \
+	"$iovirt" split $pf --guests 2 --apply -- --guest x.elf
+check split-apply-not-export 2 '--export and --apply are exclusive' -- \
+	"$iovirt" split $pf --guests 2 --apply --export k8s
+check split-apply-fault-env 2 'IOVIRT_FAULT_BIND_STEP=.x.: not a write number' -- \
+	env IOVIRT_FAULT_BIND_STEP=x "$iovirt" split $pf --guests 2 --apply --sysfs "$fixtures/sriov-pf"
 
 # The oracle: the same VF settings through ip and through iovirt, captured by the shim,
 # must be the same request (sequence numbers aside; libnl marks nests with NLA_F_NESTED,

@@ -22,127 +22,13 @@
 #include "bind.h"
 #include "host-routes.h"
 #include "sysfs.h"
+#include "fake-pci-kernel.h"
 
 #define assert_contains(haystack, needle)                                                   \
 	do {                                                                                \
 		if (!strstr((haystack), (needle)))                                          \
 			fail_msg("\"%s\" does not contain \"%s\"", (haystack), (needle));  \
 	} while (0)
-
-/* The fake kernel: one per test, over a private copy of a fixture tree. */
-struct fake {
-	char dir[256];          /* temporary directory holding sys/ and state/ */
-	char sys[300];
-	char state[300];
-	char orig[300];         /* the fixture: the drivers the kernel picks by itself */
-	unsigned writes;        /* every write that reached the fake kernel */
-	unsigned modprobes;
-	int modprobe_ret;
-	const char *probe_ignores; /* a BDF that drivers_probe leaves unbound */
-	struct host_routes routes;
-	struct bind_opts opts;
-};
-
-static const char *dev_attr(const struct fake *f, const char *bdf, const char *attr, char *buf)
-{
-	snprintf(buf, PATH_MAX, "%s/bus/pci/devices/%s/%s", f->sys, bdf, attr);
-	return buf;
-}
-
-static void link_driver(const struct fake *f, const char *bdf, const char *driver)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-
-	snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", driver);
-	assert_int_equal(symlink(target, dev_attr(f, bdf, "driver", path)), 0);
-}
-
-/* drivers_probe: driver_override decides, else the driver the fixture gave the device. */
-static int fake_probe(struct fake *f, const char *bdf)
-{
-	char path[PATH_MAX], ovr[PCI_DRIVER_LEN], drv[PCI_DRIVER_LEN];
-
-	if (!sysfs_read_link_name(dev_attr(f, bdf, "driver", path), drv, sizeof(drv)))
-		return -EINVAL; /* the kernel refuses to probe a bound device */
-	if (f->probe_ignores && !strcmp(f->probe_ignores, bdf))
-		return 0;
-	assert_int_equal(sysfs_read_str(dev_attr(f, bdf, "driver_override", path), ovr, sizeof(ovr)), 0);
-	if (!strcmp(ovr, "(null)")) {
-		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", f->orig, bdf);
-		if (sysfs_read_link_name(path, ovr, sizeof(ovr)) || !strcmp(ovr, BIND_TARGET_DRIVER))
-			return 0;
-	}
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s", f->sys, ovr);
-	if (sysfs_exists(path))
-		link_driver(f, bdf, ovr);
-	return 0;
-}
-
-static int fake_write(void *opaque, const char *path, const char *value)
-{
-	struct fake *f = opaque;
-	size_t len = strlen(f->sys);
-	char bdf[PCI_BDF_STRLEN], attr[64], p[PATH_MAX], v[PCI_DRIVER_LEN];
-
-	f->writes++;
-	assert_memory_equal(path, f->sys, len);
-	path += len;
-	if (!strcmp(path, "/bus/pci/drivers_probe"))
-		return fake_probe(f, value);
-	assert_int_equal(sscanf(path, "/bus/pci/devices/%12[0-9a-f:.]/%63s", bdf, attr), 2);
-	if (!strcmp(attr, "driver_override")) {
-		snprintf(v, sizeof(v), "%s", value);
-		v[strcspn(v, "\n")] = '\0';
-		FILE *fp = fopen(dev_attr(f, bdf, attr, p), "w");
-
-		assert_non_null(fp);
-		fprintf(fp, "%s\n", v[0] ? v : "(null)");
-		assert_int_equal(fclose(fp), 0);
-		return 0;
-	}
-	assert_string_equal(attr, "driver/unbind");
-	assert_string_equal(value, bdf);
-	return unlink(dev_attr(f, bdf, "driver", p)) ? -ENODEV : 0;
-}
-
-static int fake_load_module(void *opaque, const char *name)
-{
-	struct fake *f = opaque;
-	char path[PATH_MAX];
-
-	f->modprobes++;
-	assert_string_equal(name, "vfio-pci");
-	if (f->modprobe_ret)
-		return f->modprobe_ret;
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers/vfio-pci", f->sys);
-	return mkdir(path, 0755) ? -errno : 0;
-}
-
-static void run(const char *fmt, const char *a, const char *b)
-{
-	char cmd[3 * PATH_MAX];
-
-	snprintf(cmd, sizeof(cmd), fmt, a, b);
-	assert_int_equal(system(cmd), 0);
-}
-
-static struct fake *fake_new(const char *fixture)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s/iovirt-test-bind.XXXXXX", getenv("TMPDIR") ?: "/tmp");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->sys, sizeof(f->sys), "%s/sys", f->dir);
-	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
-	snprintf(f->orig, sizeof(f->orig), "%s/%s", FIXTURES_DIR, fixture);
-	run("cp -a '%s' '%s'", f->orig, f->sys);
-	f->opts = (struct bind_opts){
-		.sysfs_root = f->sys, .state_dir = f->state, .routes = &f->routes,
-		.write = fake_write, .load_module = fake_load_module, .opaque = f,
-	};
-	return f;
-}
 
 static int fake_setup(void **state)
 {
@@ -152,11 +38,7 @@ static int fake_setup(void **state)
 
 static int fake_teardown(void **state)
 {
-	struct fake *f = *state;
-
-	run("rm -rf '%s'%s", f->dir, "");
-	host_routes_free(&f->routes);
-	free(f);
+	fake_free(*state);
 	return 0;
 }
 
@@ -165,7 +47,7 @@ static const char *driver_of(const struct fake *f, const char *bdf)
 	static char drv[PCI_DRIVER_LEN];
 	char path[PATH_MAX];
 
-	if (sysfs_read_link_name(dev_attr(f, bdf, "driver", path), drv, sizeof(drv)))
+	if (sysfs_read_link_name(fake_dev_attr(f, bdf, "driver", path), drv, sizeof(drv)))
 		drv[0] = '\0';
 	return drv;
 }
@@ -175,7 +57,7 @@ static const char *override_of(const struct fake *f, const char *bdf)
 	static char ovr[PCI_DRIVER_LEN];
 	char path[PATH_MAX];
 
-	assert_int_equal(sysfs_read_str(dev_attr(f, bdf, "driver_override", path), ovr, sizeof(ovr)), 0);
+	assert_int_equal(sysfs_read_str(fake_dev_attr(f, bdf, "driver_override", path), ovr, sizeof(ovr)), 0);
 	return ovr;
 }
 
@@ -307,10 +189,10 @@ static void test_unbind_refused_while_group_open(void **state)
 
 	assert_int_equal(do_bind(f, bdf), 0);
 	snprintf(proc, sizeof(proc), "%s/proc", f->dir);
-	run("mkdir -p '%s/4242/fd' '%s/self/fd'", proc, proc);
-	run("echo junk > '%s/junk'%s", proc, "");
+	fake_run("mkdir -p '%s/4242/fd' '%s/self/fd'", proc, proc);
+	fake_run("echo junk > '%s/junk'%s", proc, "");
 	snprintf(path, sizeof(path), "%s/4242/comm", proc);
-	run("echo qemu-kvm > '%s'%s", path, "");
+	fake_run("echo qemu-kvm > '%s'%s", path, "");
 	snprintf(path, sizeof(path), "%s/4242/fd/0", proc);
 	assert_int_equal(symlink("/dev/null", path), 0);
 	snprintf(path, sizeof(path), "%s/4242/fd/7", proc);
@@ -517,7 +399,7 @@ static void test_refuse_noiommu_group(void **state)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/5/name", f->sys);
-	run("printf 'vfio-noiommu\\n' > '%s'%s", path, "");
+	fake_run("printf 'vfio-noiommu\\n' > '%s'%s", path, "");
 	assert_refused(f, "0000:00:05.0", "IOMMU group 5 is a VFIO no-IOMMU group", NULL);
 	assert_int_equal(do_bind(f, "0000:00:03.0"), 0);
 }
