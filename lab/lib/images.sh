@@ -6,7 +6,8 @@ LAB_MODULES=(irqbypass ccp kvm kvm-amd vfio vfio_iommu_type1 vfio_virqfd vfio-pc
 # In the image, not loaded at boot: vfio-bind-safety loads it for a host driver in the ICH9 group.
 LAB_MODULES+=(i2c-i801)
 
-# Builds the lab initramfs $1 from: LAB_IOVIRT, LAB_KVM_SMOKE, LAB_VFIO_LOOPBACK, the payload
+# Builds the lab initramfs $1 from: LAB_IOVIRT and its build's guest images (in
+# /usr/local/share/iovirt/), LAB_KVM_SMOKE, LAB_VFIO_LOOPBACK, the payload
 # directories in LAB_PAYLOADS (copied to /payload/<name>), the trees in
 # LAB_OVERLAYS (copied onto the root, last), the scripts under lab/.
 lab_image_lab() {
@@ -19,6 +20,9 @@ lab_image_lab() {
 	[ -z "${LAB_VFIO_LOOPBACK:-}" ] ||
 		lab_rootfs_add_binary "$root" "$LAB_VFIO_LOOPBACK" /usr/local/bin/iovirt-lab-vfio-loopback || return 1
 	lab_rootfs_add_binary "$root" "$(command -v ip)" /usr/local/bin/ip || return 1
+	lab_rootfs_add_binary "$root" "$(command -v nvme)" /usr/local/bin/nvme || return 1
+	mkdir -p "$root/usr/local/share/iovirt"
+	cp "$(lab_guest_images_dir)"/*.elf "$root/usr/local/share/iovirt/" || return 1
 	[ -f /usr/share/misc/pci.ids ] && lab_rootfs_add_file "$root" /usr/share/misc/pci.ids
 	install -m 755 "$LAB_TOP/lab/rootfs/init" "$root/init"
 	mkdir -p "$root/lab/scenarios" "$root/payload"

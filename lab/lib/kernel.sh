@@ -67,6 +67,17 @@ lab_kernel_unpack() {
 	rm -rf "$dir/pkg" "$dir/dl"
 }
 
+# Writes modules.dep and the alias indexes for release $2 under root $1. kmod's
+# depmod also writes the binary indexes libkmod reads (iovirt's module lookup);
+# busybox's text files are enough for busybox modprobe.
+lab_depmod() {
+	if [ -x /sbin/depmod ]; then
+		/sbin/depmod -b "$1" "$2"
+	else
+		busybox depmod -b "$1" "$2"
+	fi
+}
+
 # Fills cache entry $2 for package $1. Returns 2 when apt cannot download it.
 lab_kernel_build_entry() {
 	local pkg=$1 dir=$2 tmp rc

@@ -23,6 +23,11 @@ lab_project_build() {
 	lab_log "iovirt built in $dir ($(lab_elapsed "$t0") s)"
 }
 
+# The guest images (*.elf) of the lab build that made LAB_IOVIRT.
+lab_guest_images_dir() {
+	printf '%s\n' "$(dirname "$LAB_IOVIRT")/../guest"
+}
+
 # Builds the static kvm-smoke tool into $1 unless the meson build gave one
 # ($LAB_KVM_SMOKE); sets LAB_KVM_SMOKE.
 lab_kvm_smoke_build() {

@@ -1,4 +1,5 @@
-# Building initramfs trees: busybox, modules, binaries with their libraries (sourced).
+# Building initramfs trees: busybox, modules, binaries with their libraries (sourced;
+# needs kernel.sh for lab_depmod).
 
 # Starts an initramfs tree at $1: directories and a static busybox as /bin/sh.
 lab_rootfs_init() {
@@ -60,17 +61,6 @@ lab_rootfs_add_modules() {
 	done
 	cp "$moddir"/modules.builtin "$moddir"/modules.order "$root/lib/modules/$release/"
 	lab_depmod "$root" "$release"
-}
-
-# Writes modules.dep and the alias indexes for release $2 under root $1. kmod's
-# depmod also writes the binary indexes libkmod reads (iovirt's module lookup);
-# busybox's text files are enough for busybox modprobe.
-lab_depmod() {
-	if [ -x /sbin/depmod ]; then
-		/sbin/depmod -b "$1" "$2"
-	else
-		busybox depmod -b "$1" "$2"
-	fi
 }
 
 # Packs root $1 into the gzip'd newc cpio archive $2.
