@@ -44,7 +44,7 @@ static int host_start(struct host_run *h, const struct bench_plan *plan,
 	char size[16], prefix[48], vdev[160];
 	char *pmd_argv[] = { "dpdk-testpmd", "--no-pci", "--in-memory", "--single-file-segments",
 			     "-m", "128", "--file-prefix", prefix, "--vdev", vdev,
-			     "--lcores", "0@0,1@0", "--", "--no-lsc-interrupt",
+			     "--lcores", "0@0,1@0", "--", "--no-lsc-interrupt", "--total-num-mbufs=16384",
 			     "--forward-mode=txonly", size, "--stats-period", "1", NULL };
 	int ret = bench_switch_start(&h->sw, plan->iovirt, "sink",
 				     sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 1 : -1, err, len);

@@ -225,6 +225,8 @@ static int split_apply(const struct split_args *a, struct split_plan *plan)
 	bopts.routes = strcmp(a->root, "/sys") ? NULL : &routes;
 	if (plan->netdev[0] && !sriov_nl_open(&nl))
 		e.nl = &nl;
+	if (!a->json)
+		print_text(plan);
 	ret = split_plan_apply(&e, plan, &res, msg, sizeof(msg));
 	if (e.nl)
 		sriov_nl_close(&nl);
@@ -246,7 +248,6 @@ static int split_apply(const struct split_args *a, struct split_plan *plan)
 	if (a->json) {
 		print_json(plan, &res, guests);
 	} else {
-		print_text(plan);
 		print_apply_text(plan, &res);
 		if (guests)
 			print_launch_text(plan, guests);

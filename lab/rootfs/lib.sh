@@ -37,6 +37,17 @@ lab_wait() {
 	return 1
 }
 
+# lab_runs STATUS PATTERN CMD...: CMD exits with STATUS and its output (shown, indented)
+# matches the extended regex PATTERN. The output stays in /tmp/lab-runs.out.
+lab_runs() {
+	local want=$1 pattern=$2 status
+	shift 2
+	"$@" >/tmp/lab-runs.out 2>&1
+	status=$?
+	sed 's/^/  /' /tmp/lab-runs.out
+	[ "$status" = "$want" ] && grep -q -E -- "$pattern" /tmp/lab-runs.out
+}
+
 lab_done() {
 	exit "$LAB_FAILED"
 }

@@ -141,7 +141,7 @@ start_testpmd() {
 	shift 3
 	dpdk-testpmd --lcores '0@(0-1),1@(0-1)' --no-pci --in-memory --single-file-segments -m 128 \
 		--file-prefix "iovirt-sw-t$$-$name" \
-		--vdev "net_virtio_user0,path=$sock,mac=$mac" -- --no-lsc-interrupt "$@" \
+		--vdev "net_virtio_user0,path=$sock,mac=$mac" -- --no-lsc-interrupt --total-num-mbufs=16384 "$@" \
 		> "$tmp/$name.out" 2> "$tmp/$name.err" < /dev/null &
 	eval "${name}pid=$!"
 	pids+=("$!")
@@ -233,7 +233,7 @@ scenario_reflect() {
 	mkfifo "$tmp/A.in"
 	dpdk-testpmd --lcores '0@(0-1),1@(0-1)' --no-pci --in-memory --single-file-segments -m 128 \
 		--file-prefix "iovirt-sw-t$$-A" \
-		--vdev "net_virtio_user0,path=$tmp/a.sock,mac=02:00:00:00:00:0a" -- -i \
+		--vdev "net_virtio_user0,path=$tmp/a.sock,mac=02:00:00:00:00:0a" -- -i --total-num-mbufs=16384 \
 		--no-lsc-interrupt --forward-mode=rxonly --eth-peer=0,02:00:00:00:00:0c \
 		< "$tmp/A.in" > "$tmp/A.out" 2> "$tmp/A.err" &
 	Apid=$!
