@@ -181,9 +181,11 @@ static void print_apply_text(const struct split_plan *p, const struct split_appl
 		       p->numvfs_wanted, r->macs_already ? ", carry their MACs" : "");
 		return;
 	}
-	printf("Applied: VFs %d -> %d%s; MACs set %u (already %u); bound to vfio-pci %u (already %u)\n",
-	       r->numvfs_before, p->numvfs_wanted, r->numvfs_changed ? " (autoprobe off)" : " (kept)",
-	       r->macs_set, r->macs_already, r->bound, r->bound_already);
+	printf("Applied: VFs %d -> %d%s; ", r->numvfs_before, p->numvfs_wanted,
+	       r->numvfs_changed ? " (autoprobe off)" : " (kept)");
+	if (p->netdev[0])
+		printf("MACs set %u (already %u); ", r->macs_set, r->macs_already);
+	printf("bound to vfio-pci %u (already %u)\n", r->bound, r->bound_already);
 }
 
 static void print_launch_text(const struct split_plan *p, const struct split_guest *g)

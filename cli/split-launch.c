@@ -57,8 +57,9 @@ static char **guest_argv(const struct split_plan *p, unsigned g, char *const *ru
 	return argv;
 }
 
-/* In the child: detach, redirect, place, exec. Never returns. */
-static void guest_exec(const struct split_plan *p, char **argv, const char *log)
+/* In the child: detach, redirect, place, exec this iovirt. Never returns. */
+static void guest_exec(const struct split_plan *p, const char *self_path, char **argv,
+		       const char *log)
 {
 	int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -72,8 +73,8 @@ static void guest_exec(const struct split_plan *p, char **argv, const char *log)
 			strerror(-ret));
 		_exit(126);
 	}
-	execv("/proc/self/exe", argv);
-	dprintf(2, "iovirt split: cannot run iovirt: %s\n", strerror(errno));
+	execv(self_path, argv);
+	dprintf(2, "iovirt split: cannot run %s: %s\n", self_path, strerror(errno));
 	_exit(127);
 }
 
@@ -121,6 +122,15 @@ static int settle(struct split_guest *guests, unsigned n, char *msg, size_t msgl
 int split_launch(const struct split_plan *plan, char *const *run_args, size_t n_args,
 		 const char *log_dir, struct split_guest *guests, char *msg, size_t msglen)
 {
+	char self_path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+
+	/* by its path, not /proc/self/exe: the guests' process name is then "iovirt" */
+	if (n <= 0 || n >= (ssize_t)sizeof(self_path) - 1) {
+		snprintf(msg, msglen, "cannot find this iovirt's path: %s", strerror(n < 0 ? errno : ENAMETOOLONG));
+		return -ENOENT;
+	}
+	self_path[n] = '\0';
 	for (unsigned g = 0; g < plan->guests; g++) {
 		char **argv = guest_argv(plan, g, run_args, n_args);
 		int err = ENOMEM;
@@ -132,7 +142,7 @@ int split_launch(const struct split_plan *plan, char *const *run_args, size_t n_
 			err = errno;
 		}
 		if (guests[g].pid == 0)
-			guest_exec(plan, argv, guests[g].log);
+			guest_exec(plan, self_path, argv, guests[g].log);
 		free(argv);
 		if (guests[g].pid < 0) {
 			snprintf(msg, msglen, "cannot start guest %u: %s", g, strerror(err));

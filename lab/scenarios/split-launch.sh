@@ -70,9 +70,9 @@ lab_check "guest 0 holds VF 0's group $G0" holds "$PID0" "$G0"
 lab_check "guest 0 does not hold VF 1's group $G1" eval "! holds $PID0 $G1"
 lab_check "guest 1 holds VF 1's group $G1" holds "$PID1" "$G1"
 lab_check "guest 1 does not hold VF 0's group $G0" eval "! holds $PID1 $G0"
-lab_check "a second VMM on VF 0 is refused: in use by guest 0" lab_runs 1 "in use by PID $PID0" \
+lab_check "a second VMM on VF 0 is refused: in use by guest 0" lab_runs 1 "in use by PID $PID0 \(iovirt\)" \
 	iovirt run --guest "$IMAGE" --mem 64M --timeout 20 --vfio "$(basename "$(readlink "$VF0")")"
-lab_check "disabling the VFs is refused, naming a guest" lab_runs 1 "open by PID ($PID0|$PID1)" \
+lab_check "disabling the VFs is refused, naming a guest" lab_runs 1 "open by PID ($PID0|$PID1) \(iovirt\)" \
 	iovirt sriov disable "$BDF"
 kill "$PID0" "$PID1" 2>/dev/null
 lab_check "the guests end" lab_wait 10 eval "ended $PID0 && ended $PID1"
