@@ -153,6 +153,31 @@ check split-apply-not-export 2 '--export and --apply are exclusive' -- \
 check split-apply-fault-env 2 'IOVIRT_FAULT_BIND_STEP=.x.: not a write number' -- \
 	env IOVIRT_FAULT_BIND_STEP=x "$iovirt" split $pf --guests 2 --apply --sysfs "$fixtures/sriov-pf"
 
+# --launch on a tree whose PF (bind-host's NVMe, NUMA node 0) has its two VFs on vfio-pci
+# already: --apply changes nothing, then each guest is an `iovirt run` started detached,
+# placed on node 0 (when this host has NUMA), its output in the log directory.
+launch_tree() {
+	local d=$tmp/launch/sys v
+	rm -rf "$tmp/launch" && mkdir -p "$tmp/launch/logs" && cp -a "$fixtures/bind-host" "$d"
+	mkdir -p "$d/bus/pci/drivers/vfio-pci"
+	for v in 0000:01:00.1 0000:01:00.2; do
+		ln -sfn ../../../../bus/pci/drivers/vfio-pci "$d/bus/pci/devices/$v/driver"
+	done
+}
+launch() { "$iovirt" split 0000:01:00.0 --guests 2 --apply --launch --sysfs "$tmp/launch/sys" \
+	--state-dir "$tmp/launch/state" --log-dir "$tmp/launch/logs" "$@"; }
+launch_tree
+check split-launch-starts 0 'guest 1: PID [0-9]+ \(already ended, status 0\)' -- launch -- --help
+check split-launch-log 0 'usage: iovirt run' -- cat "$tmp/launch/logs/split-guest-1.log"
+launched_json() { launch --json -- --help | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+assert d["applied"]["bound_already"] == 2 and d["applied"]["bound"] == 0, d["applied"]
+assert [g["guest"] for g in d["launched"]] == [0, 1] and all(g["pid"] > 0 for g in d["launched"])
+print("launched", len(d["launched"]))'; }
+check split-launch-json 0 '^launched 2$' -- launched_json
+check split-launch-failure 1 'guest 0 \(PID [0-9]+\) ended with status [1-9][0-9]* at once; its output: .*split-guest-0.log; the VFs stay bound' -- \
+	launch -- --guest /nonexistent
+
 # The oracle: the same VF settings through ip and through iovirt, captured by the shim,
 # must be the same request (sequence numbers aside; libnl marks nests with NLA_F_NESTED,
 # which the kernel masks off, iproute2 does not).
