@@ -62,7 +62,8 @@ static void print_group(const struct inventory *inv, const struct iommu_group_in
 	struct table *t = table_new(ARRAY_SIZE(headers), headers);
 	char name[80];
 
-	printf("group %d: %s\n", g->id, g->viable ? "viable" : "not viable");
+	printf("group %d: %s\n", g->id, g->noiommu ? "VFIO no-IOMMU group, isolates nothing" :
+	       g->viable ? "viable" : "not viable");
 	if (!t)
 		return;
 	for (size_t i = 0; i < g->n_members; i++) {
@@ -75,7 +76,8 @@ static void print_group(const struct inventory *inv, const struct iommu_group_in
 	}
 	table_print(t, stdout);
 	table_free(t);
-	text_print(stdout, "  why: %s\n", g->reason);
+	text_print(stdout, "  why: %s", g->reason);
+	putchar('\n');
 }
 
 static void print_json(const struct inventory *inv, const struct groups_filter *f)
@@ -117,10 +119,12 @@ static void print_json(const struct inventory *inv, const struct groups_filter *
 static void print_text(const struct inventory *inv, const struct groups_filter *f)
 {
 	if (!inv->has_iommu) {
-		printf("No IOMMU groups: this host has no IOMMU. Enable VT-d or AMD-Vi in the firmware\n"
+		printf("%s: this host has no IOMMU. Enable VT-d or AMD-Vi in the firmware\n"
 		       "and boot with intel_iommu=on or amd_iommu=on; without it no device can be\n"
-		       "handed to a guest safely.\n");
-		return;
+		       "handed to a guest safely.\n", inv->n_groups ? "Only VFIO no-IOMMU groups" : "No IOMMU groups");
+		if (!inv->n_groups)
+			return;
+		printf("The groups below are VFIO's unsafe no-IOMMU mode (vfio-noiommu), which iovirt never uses.\n");
 	}
 	for (size_t i = 0; i < inv->n_groups; i++)
 		if (group_wanted(f, inv->groups[i].id))

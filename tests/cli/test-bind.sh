@@ -60,6 +60,9 @@ check refused-bridge 1 'refused: it is a bridge' -- "$iovirt" bind "${tree[@]}" 
 check refused-all 1 'refused \(1 device\): nothing was changed' -- "$iovirt" bind "${tree[@]}" 00:03.0 00:1c.0
 check refused-noiommu 1 'never enables VFIO.s unsafe no-IOMMU mode' -- \
 	"$iovirt" bind --sysfs "$fixtures/bind-noiommu" --state-dir "$work/state" 00:04.0
+check groups-noiommu-only 0 'group 0: VFIO no-IOMMU group, isolates nothing' -- \
+	"$iovirt" groups --sysfs "$fixtures/bind-noiommu"
+check groups-why-one-line 0 '^  why: .*bridge$' -- "$iovirt" groups --sysfs "$fixtures/bind-noiommu"
 check dry-run 0 'would bind: e1000e -> vfio-pci' -- "$iovirt" bind "${tree[@]}" --dry-run 00:03.0
 check dry-run-group 0 '0000:06:00.1 \(same IOMMU group\)  would bind: igb -> vfio-pci' -- \
 	"$iovirt" bind "${tree[@]}" --dry-run --group 06:00.0
