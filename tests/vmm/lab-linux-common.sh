@@ -8,7 +8,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 
 # lab_linux_prepare DIRS...: the checks, then $inner and $outer with DIRS in each.
 lab_linux_prepare() {
-	kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d /var/cache/iovirt-lab/linux-image-*/ 2>/dev/null | tail -1)}
+	kdir=${IOVIRT_LAB_KERNEL_DIR:-$(ls -d "${IOVIRT_LAB_CACHE:-/var/cache/iovirt-lab}"/linux-image-*/ 2>/dev/null | tail -1)}
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
 	[ -x /bin/busybox ] || skip "busybox-static is not installed"
 	[ -n "$kdir" ] && [ -r "$kdir/vmlinuz" ] || skip "no lab kernel (set IOVIRT_LAB_KERNEL_DIR)"
