@@ -21,7 +21,8 @@
 
 static const char usage[] =
 	"usage: iovirt switch --port PATH[,server|client]... [--uplink DEVARGS]\n"
-	"                     [--mode switch|reflect|sink] [--stats SECONDS] [--cores LIST]\n"
+	"                     [--mode switch|reflect|sink|gen [--gen size=N[,count=N]]]\n"
+	"                     [--stats SECONDS] [--cores LIST]\n"
 	"                     [--eal \"ARGS\"] [--mbufs N] [--mac-entries N] [--age SECONDS]\n"
 	"                     [--busy-poll]\n"
 	"\n"
@@ -34,12 +35,19 @@ static const char usage[] =
 	"           other port; never back out of the port a frame came in on\n"
 	"  reflect  each frame goes back on its port with source and destination swapped\n"
 	"  sink     frames are counted and freed\n"
+	"  gen      every port with a front-end gets test frames (guest/abi/net-frame.h:\n"
+	"           broadcast from 02:00:00:00:00:fe, flow 0, sequence numbers from 0) as\n"
+	"           fast as its guest takes them, never dropped, up to count per port;\n"
+	"           what the ports send is counted and freed\n"
 	"\n"
 	"Options:\n"
 	"  --port PATH[,server|client]  a vhost-user port; up to 16\n"
 	"  --uplink DEVARGS   a DPDK ethdev as one more port: a vdev (net_tap0,iface=x)\n"
 	"                     or a PCI function bound to vfio-pci (0000:03:00.0)\n"
-	"  --mode MODE        switch (default), reflect or sink\n"
+	"  --mode MODE        switch (default), reflect, sink or gen\n"
+	"  --gen size=N[,count=N]\n"
+	"                     gen mode's frames: N bytes (60-1514, no FCS), count per\n"
+	"                     port (default 0: without end)\n"
 	"  --stats SECONDS    print every port's counters this often (default 0: only on\n"
 	"                     SIGUSR1 and at exit)\n"
 	"  --cores LIST       CPUs the data path may run on (such as 1 or 0-1; default any)\n"
@@ -97,7 +105,12 @@ static int switch_opt(struct switch_opts *o, int c, const char *arg)
 	case 'm':
 		if (switch_mode_parse(arg, &o->cfg.mode))
 			return cli_usage_error(&cli_cmd_switch,
-					       "--mode '%s': expected switch, reflect or sink", arg);
+					       "--mode '%s': expected switch, reflect, sink or gen", arg);
+		return -1;
+	case 'g':
+		if (switch_gen_parse(arg, &o->cfg))
+			return cli_usage_error(&cli_cmd_switch, "--gen '%s': expected size=%d..%d[,count=N]",
+					       arg, SWITCH_GEN_MIN, SWITCH_GEN_MAX);
 		return -1;
 	case 's':
 		return cli_arg_uint(&cli_cmd_switch, "--stats", arg, 0, 86400, &o->stats_seconds);
@@ -129,7 +142,8 @@ static int switch_parse(int argc, char **argv, struct switch_opts *o)
 {
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, 'p' }, { "uplink", required_argument, NULL, 'u' },
-		{ "mode", required_argument, NULL, 'm' }, { "stats", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' }, { "gen", required_argument, NULL, 'g' },
+		{ "stats", required_argument, NULL, 's' },
 		{ "cores", required_argument, NULL, 'c' }, { "eal", required_argument, NULL, 'e' },
 		{ "mbufs", required_argument, NULL, 'n' },
 		{ "mac-entries", required_argument, NULL, 't' },
@@ -154,6 +168,8 @@ static int switch_parse(int argc, char **argv, struct switch_opts *o)
 		return cli_usage_error(&cli_cmd_switch, "unexpected argument '%s'", argv[optind]);
 	if (!o->cfg.n_ports && !o->cfg.uplink)
 		return cli_usage_error(&cli_cmd_switch, "no --port and no --uplink: nothing to switch");
+	if ((o->cfg.mode == SWITCH_MODE_GEN) != (o->cfg.gen_size != 0))
+		return cli_usage_error(&cli_cmd_switch, "--mode gen and --gen go together");
 	return -1;
 }
 

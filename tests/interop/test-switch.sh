@@ -19,6 +19,8 @@
 #            the port goes down; a new front-end on the same socket is served
 #   second   a second front-end on a port already served is refused; the first
 #            keeps flowing while it comes and after it goes
+#   gen      --mode gen: two receiving testpmds each get exactly --gen count frames,
+#            none dropped though the generator outruns them (lossless back-pressure)
 #   errors   clear failures: a missing socket directory, a non-socket in the
 #            way, a live socket, a stale socket (removed), bad options, and as
 #            user nobody no permission for the socket or the hugepage files
@@ -415,6 +417,31 @@ expect_fail() { # want-status pattern args...
 	[ $rc -eq "$want" ] || fail "iovirt switch $*: exit $rc, expected $want: $out"
 	grep -q -- "$pat" <<<"$out" || fail "iovirt switch $*: no '$pat' in: $out"
 	echo "ok: exit $rc: $(head -1 <<<"$out")"
+}
+
+scenario_gen() {
+	local n=100000 name port
+	# --no-flush-rx: testpmd would discard what the generator queued before it started
+	start_switch --mode gen --gen size=128,count=$n --port "$tmp/a.sock" --port "$tmp/b.sock" --stats 1
+	start_testpmd A "$tmp/a.sock" 02:00:00:00:00:0a --forward-mode=rxonly --no-flush-rx --stats-period 1
+	connected 0
+	start_testpmd B "$tmp/b.sock" 02:00:00:00:00:0b --forward-mode=rxonly --no-flush-rx --stats-period 1
+	connected 1
+	for ((i = 0; i < 600; i++)); do
+		[ "$(swstat 0 tx)" = $n ] && [ "$(swstat 1 tx)" = $n ] && break
+		sleep 0.1
+	done
+	drained A
+	drained B
+	stop_testpmd A
+	stop_testpmd B
+	stop_switch
+	for port in 0 1; do
+		name=A; [ $port = 1 ] && name=B
+		expect_eq "switch tx on $name" "$(swstat $port tx)" $n
+		expect_eq "switch drops on $name" "$(swstat $port drops)" 0
+		expect_eq "$name received (testpmd)" "$(tpstat "$tmp/$name.out" RX)" $n
+	done
 }
 
 scenario_errors() {

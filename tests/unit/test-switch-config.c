@@ -62,6 +62,29 @@ static void modes_and_cpu_lists(void **state)
 	assert_false(switch_cpu_list_valid("0) --vdev x (1"));
 }
 
+static void gen_specs(void **state)
+{
+	static const char *const bad[] = { "", "size", "size=", "size=59", "size=1515", "count=5",
+					   "size=64,size=64", "size=64,count=1,count=2", "size=64,rate=1",
+					   "size=64,count=-1", "size=0x40", "size=64,", ",size=64x" };
+	struct switch_config c;
+	enum switch_mode m;
+
+	switch_config_init(&c);
+	assert_int_equal(switch_mode_parse("gen", &m), 0);
+	assert_int_equal(m, SWITCH_MODE_GEN);
+	assert_string_equal(switch_mode_name(SWITCH_MODE_GEN), "gen");
+	assert_int_equal(switch_gen_parse("size=64", &c), 0);
+	assert_int_equal(c.gen_size, 64);
+	assert_int_equal(c.gen_count, 0);
+	assert_int_equal(switch_gen_parse("count=18446744073709551615,size=1514", &c), 0);
+	assert_int_equal(c.gen_size, 1514);
+	assert_true(c.gen_count == UINT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (switch_gen_parse(bad[i], &c) != -EINVAL)
+			fail_msg("--gen '%s' was taken", bad[i]);
+}
+
 static void uplink_kinds(void **state)
 {
 	assert_true(switch_uplink_is_pci("0000:03:00.0"));
@@ -263,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(port_specs),
 		cmocka_unit_test(modes_and_cpu_lists),
+		cmocka_unit_test(gen_specs),
 		cmocka_unit_test(uplink_kinds),
 		cmocka_unit_test(eal_args),
 		cmocka_unit_test(eal_args_overflow),

@@ -22,8 +22,6 @@ guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz} # or vmlinux: the ELF extracted
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vmm/lab-linux-common.sh
 . "$here/lab-linux-common.sh"
-# shellcheck source=lab/lib/verdict.sh
-. "$here/../../lab/lib/verdict.sh"
 lab_linux_prepare bin dev proc sys
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
@@ -41,9 +39,6 @@ echo "INNER-KMSG serial: $(/bin/busybox grep '^0:' /proc/tty/driver/serial)" >/d
 /bin/busybox sleep 2
 /bin/busybox poweroff -f
 INNER
-chmod +x "$inner/init"
-(cd "$inner" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$outer/inner.gz"
-cp "$kdir/$guest_kernel" "$outer/guest-kernel"
 lab_linux_add_vmm "$iovirt"
 cat >"$outer/init" <<'OUTER'
 #!/bin/busybox sh
@@ -57,8 +52,7 @@ echo "LAB: iovirt run starts at $(/bin/busybox cut -d' ' -f1 /proc/uptime) s"
 echo "LAB: iovirt run exit $? at $(/bin/busybox cut -d' ' -f1 /proc/uptime) s"
 /bin/busybox poweroff -f
 OUTER
-chmod +x "$outer/init"
-(cd "$outer" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/outer.gz"
+lab_linux_pack "$guest_kernel"
 
 # One boot of the lab. The lab kernel's console and the lab's init write to the
 # first serial port ($log), `iovirt run` (the inner Linux's console, iovirt's own

@@ -25,8 +25,6 @@
 set -u
 iovirt=$1
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=/dev/null
-. "$here/../../lab/lib/verdict.sh"
 guest_kernel=${IOVIRT_LAB_GUEST_KERNEL:-vmlinuz}
 mib=${IOVIRT_LAB_NET_MIB:-4}
 limit=300
@@ -46,40 +44,20 @@ for m in net/ethernet/intel/e1000/e1000 virtio/virtio virtio/virtio_ring \
 done
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
+. /lib.sh
+init_start INNER-NET
 mib=$(sed -n 's/.*iovirt_mib=\([0-9]*\).*/\1/p' /proc/cmdline)
-say() { echo "INNER-NET: $*"; }
-check() { # check WHAT CMD...: one ok/FAIL line per check
-	what=$1; shift
-	if "$@"; then say "ok $what"; else say "FAIL $what"; fi
-}
-for m in e1000 virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
-	failover net_failover virtio_net; do
-	insmod /mods/$m.ko || say "FAIL insmod $m"
-done
+init_insmod e1000 virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+	failover net_failover virtio_net
 # ethtool -S counter $2 of interface $1.
 counter() { ethtool -S "$1" | sed -n "s/^ *$2: *//p"; }
 # net_test MODEL DRIVER SUBNET PORT TX_COUNTER
 net_test() {
-	model=$1 drv=$2 peer=10.0.$3.1 port=$4 ctr=$5 ifc=
-	i=0
-	while [ -z "$ifc" ] && [ $i -lt 50 ]; do
-		for d in /sys/class/net/eth*; do
-			[ "$(basename "$(readlink "$d/device/driver")")" = "$drv" ] && ifc=${d##*/}
-		done
-		[ -n "$ifc" ] || { sleep 0.2; i=$((i + 1)); }
-	done
-	[ -n "$ifc" ] || { say "FAIL $model: no interface bound to $drv"; return; }
+	model=$1 drv=$2 peer=10.0.$3.1 port=$4 ctr=$5
+	ifc=$(inner_ifc "$drv") || { say "FAIL $model: no interface bound to $drv"; return; }
 	ip link set "$ifc" up
 	ip addr add "10.0.$3.2/30" dev "$ifc"
-	i=0
-	while [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do
-		sleep 0.2; i=$((i + 1))
-	done
+	inner_carrier "$ifc"
 	say "$model $ifc driver $drv mac $(cat /sys/class/net/$ifc/address)" \
 		"carrier $(cat /sys/class/net/$ifc/carrier) speed $(cat /sys/class/net/$ifc/speed 2>/dev/null)" \
 		"duplex $(cat /sys/class/net/$ifc/duplex 2>/dev/null)"
@@ -113,27 +91,15 @@ say "done"
 sleep 1
 poweroff -f
 INNER
-chmod +x "$inner/init"
-(cd "$inner" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$outer/inner.gz"
-cp "$kdir/$guest_kernel" "$outer/guest-kernel"
 lab_linux_add_vmm "$iovirt" drivers/net/tun
 [ "${IOVIRT_LAB_NET_VMM:-iovirt}" = iovirt ] || lab_linux_add_qemu
 cat >"$outer/init" <<'OUTER'
 #!/bin/busybox sh
-/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t devtmpfs dev /dev
-mount -t sysfs sys /sys
+. /lib.sh
+init_start IOVIRT-LAB-CHECK
 echo "IOVIRT-LAB-BOOTED: net-linux"
 mib=$(sed -n 's/.*iovirt_mib=\([0-9]*\).*/\1/p' /proc/cmdline)
-check() { # check WHAT CMD...
-	what=$1; shift
-	if "$@"; then echo "IOVIRT-LAB-CHECK: ok $what"; else echo "IOVIRT-LAB-CHECK: FAIL $what"; fail=1; fi
-}
-fail=0
-for m in irqbypass ccp kvm kvm-amd tun; do insmod /mods/$m.ko || echo "LAB: insmod $m failed"; done
+init_insmod irqbypass ccp kvm kvm-amd tun
 for i in 0 1; do
 	tunctl -t t$i >/dev/null
 	ip addr add 10.0.$i.1/30 dev t$i
@@ -192,44 +158,19 @@ for i in 0 1; do
 	check "$model: $mib MiB lab->guest intact" [ -n "$got" -a "$got" = "$sent" ]
 	echo "LAB: t$i" $(cd /sys/class/net/t$i/statistics && for c in rx_packets rx_bytes tx_packets tx_bytes rx_dropped tx_dropped; do echo $c $(cat $c); done)
 done
-if [ $fail = 0 ]; then
-	echo "IOVIRT-LAB-RESULT: net-linux PASS"
-else
-	echo "IOVIRT-LAB-RESULT: net-linux FAIL"
-fi
-poweroff -f
+init_result net-linux
 OUTER
-chmod +x "$outer/init"
-(cd "$outer" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/outer.gz"
+lab_linux_pack "$guest_kernel"
 
-# One boot of the lab: its kernel's console and /init's lines go to the first serial
-# port ($log), the inner Linux's console (iovirt's output) to the second
-# ($inner_log), so that an oops is known to be the lab's or the inner Linux's.
-# Returns 0 pass, 1 fail, 2 a fault of the lab's own kernel (lab_log_fault), 3 a
-# triple fault of the inner Linux (lab_linux_boot).
+# One boot of the lab (lab_linux_qemu_once): 0 pass, 1 fail, 2 a fault of the lab's own
+# kernel, 3 a triple fault of the inner Linux.
 # shellcheck disable=SC2317 # called by lab_linux_boot
 boot_once() {
-	local start rc why
-	start=$(date +%s)
-	timeout "$limit" qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt \
+	lab_linux_qemu_once net-linux "$limit" "INNER-NET|IOVIRT-LAB|LAB:|iovirt run|e1000|virtio" \
+		qemu-system-x86_64 -M q35 -accel "${IOVIRT_LAB_ACCEL:-tcg}" -cpu EPYC,+svm,+npt \
 		-smp 2 -m 2048 -display none -monitor none -serial stdio -serial "file:$inner_log" \
 		-no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$work/outer.gz" \
-		-append "console=ttyS0 panic=-1 quiet no_timer_check transparent_hugepage=never iovirt_mib=$mib iovirt_vmm=${IOVIRT_LAB_NET_VMM:-iovirt}" \
-		</dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" >"$log"
-	rc=${PIPESTATUS[0]}
-	echo "lab-net-linux: QEMU status $rc after $(($(date +%s) - start)) s"
-	cat "$log" "$inner_log" | tr -d '\r' | grep -a -E "INNER-NET|IOVIRT-LAB|LAB:|iovirt run|e1000|virtio"
-	lab_log_fault "$log" && return 2
-	lab_linux_triple_fault "$inner_log" && return 3
-	if ! why=$(lab_log_verdict "$log" net-linux "$rc" "$limit"); then
-		echo "FAIL: $why"
-		for f in "$log" "$inner_log"; do
-			echo "--- last 40 lines of $(basename "$f"):"
-			tail -n 40 "$f" | tr -d '\r'
-		done
-		return 1
-	fi
-	echo "PASS"
+		-append "console=ttyS0 panic=-1 quiet no_timer_check transparent_hugepage=never iovirt_mib=$mib iovirt_vmm=${IOVIRT_LAB_NET_VMM:-iovirt}"
 }
 
 log=${IOVIRT_LAB_NET_LOG:-$work/lab.log}

@@ -22,12 +22,8 @@
 set -u
 iovirt=$1
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=/dev/null
-. "$here/../../lab/lib/verdict.sh"
 # MTTCG, as lab-net-linux.sh: single-threaded TCG stalls the inner Linux (docs/lab.md).
 IOVIRT_LAB_ACCEL=${IOVIRT_LAB_ACCEL:-tcg}
-# shellcheck source=/dev/null
-. "$here/../../lab/lib/machine.sh"
 limit=${IOVIRT_LAB_VFIO_LIMIT:-420}
 # shellcheck source=tests/vmm/lab-linux-common.sh
 . "$here/lab-linux-common.sh"
@@ -35,38 +31,20 @@ lab_linux_prepare bin dev proc sys mods tmp
 cp "$kroot/drivers/net/ethernet/intel/e1000e/e1000e.ko" "$inner/mods/" || skip "no e1000e.ko in $kroot"
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-say() { echo "INNER-VFIO: $*"; }
-check() { # check WHAT CMD...: one ok/FAIL line per check
-	what=$1; shift
-	if "$@"; then say "ok $what"; else say "FAIL $what"; fi
-}
+. /lib.sh
+init_start INNER-VFIO
 for d in /sys/bus/pci/devices/*; do
 	say "pci ${d##*/} $(cat $d/vendor):$(cat $d/device) class $(cat $d/class)" \
 		"resources: $(grep -v '^0x0000000000000000 0x0000000000000000' $d/resource | tr '\n' ' ')"
 done
-insmod /mods/e1000e.ko || say "FAIL insmod e1000e"
-ifc= i=0
-while [ -z "$ifc" ] && [ $i -lt 50 ]; do
-	for d in /sys/class/net/eth*; do
-		[ "$(basename "$(readlink "$d/device/driver")")" = e1000e ] && ifc=${d##*/}
-	done
-	[ -n "$ifc" ] || { sleep 0.2; i=$((i + 1)); }
-done
-[ -n "$ifc" ] || { say "FAIL no interface bound to e1000e"; dmesg | tail -20 | sed 's/^/INNER-VFIO: dmesg: /'; poweroff -f; }
+init_insmod e1000e
+ifc=$(inner_ifc e1000e) ||
+	{ say "FAIL no interface bound to e1000e"; dmesg | tail -20 | sed 's/^/INNER-VFIO: dmesg: /'; poweroff -f; }
 say "$ifc mac $(cat /sys/class/net/$ifc/address)"
 check "the host's MAC" [ "$(cat /sys/class/net/$ifc/address)" = 52:54:00:1a:b0:01 ]
 ip link set "$ifc" up
 ip addr add 10.0.5.2/24 dev "$ifc"
-i=0
-while [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
-	sleep 0.2; i=$((i + 1))
-done
-check "link up" [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = 1 ]
+check "link up" inner_carrier "$ifc"
 i=0
 while ! ping -c 1 -W 1 10.0.5.1 >/dev/null 2>&1 && [ $i -lt 20 ]; do i=$((i + 1)); done
 out=$(ping -c 5 -W 2 10.0.5.1 2>&1)
@@ -82,35 +60,21 @@ sleep 1
 [ "$next" = reboot ] && reboot -f
 poweroff -f
 INNER
-chmod +x "$inner/init"
-(cd "$inner" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$outer/inner.gz"
-cp "$kdir/vmlinuz" "$outer/guest-kernel"
 lab_linux_add_vmm "$iovirt" drivers/vfio/vfio drivers/vfio/vfio_iommu_type1 \
 	drivers/vfio/vfio_virqfd drivers/vfio/pci/vfio-pci-core drivers/vfio/pci/vfio-pci \
 	drivers/net/ethernet/intel/e1000e/e1000e
 cat >"$outer/init" <<'OUTER'
 #!/bin/busybox sh
-/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t devtmpfs dev /dev
-mount -t sysfs sys /sys
+. /lib.sh
+init_start IOVIRT-LAB-CHECK
 echo "IOVIRT-LAB-BOOTED: vfio-linux"
-check() { # check WHAT CMD...
-	what=$1; shift
-	if "$@"; then echo "IOVIRT-LAB-CHECK: ok $what"; else echo "IOVIRT-LAB-CHECK: FAIL $what"; fail=1; fi
-}
-fail=0
-for m in irqbypass ccp kvm kvm-amd vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-	insmod /mods/$m.ko || echo "LAB: insmod $m failed"
-done
+init_insmod irqbypass ccp kvm kvm-amd vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci
 dev=/sys/bus/pci/devices/0000:00:03.0
 echo vfio-pci >$dev/driver_override
 echo 0000:00:03.0 >/sys/bus/pci/drivers_probe
 check "00:03.0 bound to vfio-pci" [ "$(basename "$(readlink $dev/driver)")" = vfio-pci ]
 echo "LAB: 00:03.0 group $(basename "$(readlink $dev/iommu_group)")"
-insmod /mods/e1000e.ko || echo "LAB: insmod e1000e failed"
+init_insmod e1000e
 lab=$(ls /sys/bus/pci/devices/0000:00:04.0/net 2>/dev/null)
 check "00:04.0 is the lab's interface ($lab)" [ -n "$lab" ]
 ip addr add 10.0.5.1/24 dev "$lab"
@@ -153,48 +117,16 @@ check "iovirt restarted the guest $((boots - 1)) times" \
 check "the guest saw the host's MAC" grep -q "INNER-VFIO: ok the host's MAC" /tmp/run.log
 check "00:03.0 still bound to vfio-pci" [ "$(basename "$(readlink $dev/driver)")" = vfio-pci ]
 echo "LAB: $lab" $(cd /sys/class/net/$lab/statistics && for c in rx_packets tx_packets rx_errors; do echo $c $(cat $c); done)
-if [ $fail = 0 ]; then
-	echo "IOVIRT-LAB-RESULT: vfio-linux PASS"
-else
-	echo "IOVIRT-LAB-RESULT: vfio-linux FAIL"
-fi
-poweroff -f
+init_result vfio-linux
 OUTER
-chmod +x "$outer/init"
-(cd "$outer" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/outer.gz"
+lab_linux_pack
 
-# One boot of the lab machine of lab/lib/machine.sh (vIOMMU, both e1000e), its console
-# on the first serial port ($log), the inner Linux's (iovirt's output) on the second.
-# Returns 0 pass, 1 fail, 2 a fault of the lab's own kernel, 3 a triple fault of the inner Linux.
+# One boot of the lab machine (lab_linux_qemu_once): 0 pass, 1 fail, 2 a fault of the lab's
+# own kernel, 3 a triple fault of the inner Linux.
 # shellcheck disable=SC2317 # called by lab_linux_boot
 boot_once() {
-	local start rc why args a
-	local cmdline="console=ttyS0 panic=-1 quiet transparent_hugepage=never intel_iommu=on iommu=pt"
-	cmdline="$cmdline iovirt_vfio_reboot=${IOVIRT_LAB_VFIO_REBOOT:-0}"
-	start=$(date +%s)
-	args=()
-	while IFS= read -r a; do
-		if [ "$a" = -nographic ]; then
-			args+=(-display none -monitor none -serial stdio -serial "file:$inner_log")
-		else
-			args+=("$a")
-		fi
-	done < <(lab_qemu_args "$kdir/vmlinuz" "$work/outer.gz" "$cmdline")
-	timeout "$limit" "${args[@]}" </dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" >"$log"
-	rc=${PIPESTATUS[0]}
-	echo "lab-vfio-linux: QEMU status $rc after $(($(date +%s) - start)) s"
-	cat "$log" "$inner_log" | tr -d '\r' | grep -a -E "INNER-VFIO|IOVIRT-LAB|LAB:|iovirt run|vfio"
-	lab_log_fault "$log" && return 2
-	lab_linux_triple_fault "$inner_log" && return 3
-	if ! why=$(lab_log_verdict "$log" vfio-linux "$rc" "$limit"); then
-		echo "FAIL: $why"
-		for f in "$log" "$inner_log"; do
-			echo "--- last 40 lines of $(basename "$f"):"
-			tail -n 40 "$f" | tr -d '\r'
-		done
-		return 1
-	fi
-	echo "PASS"
+	lab_linux_machine_args "console=ttyS0 panic=-1 quiet transparent_hugepage=never intel_iommu=on iommu=pt iovirt_vfio_reboot=${IOVIRT_LAB_VFIO_REBOOT:-0}"
+	lab_linux_qemu_once vfio-linux "$limit" "INNER-VFIO|IOVIRT-LAB|LAB:|iovirt run|vfio" "${lab_qemu[@]}"
 }
 
 log=${IOVIRT_LAB_VFIO_LOG:-$work/lab.log}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "parse.h"
 #include "switch-config.h"
 
 void switch_config_init(struct switch_config *c)
@@ -48,7 +49,41 @@ static const char *const mode_names[] = {
 	[SWITCH_MODE_SWITCH] = "switch",
 	[SWITCH_MODE_REFLECT] = "reflect",
 	[SWITCH_MODE_SINK] = "sink",
+	[SWITCH_MODE_GEN] = "gen",
 };
+
+int switch_gen_parse(const char *arg, struct switch_config *c)
+{
+	char buf[128], *rest = buf, *kv;
+	bool have_size = false, have_count = false;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	c->gen_count = 0;
+	while ((kv = strsep(&rest, ","))) { /* an empty element has no '=': refused */
+		char *val = strchr(kv, '=');
+		bool *seen;
+		int ret;
+
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(kv, "size")) {
+			seen = &have_size;
+			ret = parse_uint(val, SWITCH_GEN_MIN, SWITCH_GEN_MAX, &c->gen_size);
+		} else if (!strcmp(kv, "count")) {
+			seen = &have_count;
+			ret = parse_u64(val, 0, UINT64_MAX, &c->gen_count);
+		} else {
+			return -EINVAL;
+		}
+		if (ret || *seen)
+			return -EINVAL;
+		*seen = true;
+	}
+	return have_size ? 0 : -EINVAL;
+}
 
 int switch_mode_parse(const char *s, enum switch_mode *out)
 {

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/un.h>
 
 #include "compiler.h"
@@ -21,7 +22,12 @@ enum switch_mode {
 	SWITCH_MODE_SWITCH,  /* L2 learning switch between the ports */
 	SWITCH_MODE_REFLECT, /* swap the MACs, send back on the ingress port */
 	SWITCH_MODE_SINK,    /* count and free */
+	SWITCH_MODE_GEN,     /* send test frames (guest/abi/net-frame.h) to every port; sink what comes */
 };
+
+/* The generator's frames: SWITCH_GEN_MIN..SWITCH_GEN_MAX bytes, no FCS (one mbuf each). */
+#define SWITCH_GEN_MIN 60
+#define SWITCH_GEN_MAX 1514
 
 /* One vhost-user port: the socket, and whether the switch connects (client) or listens (server). */
 struct switch_port_spec {
@@ -40,6 +46,8 @@ struct switch_config {
 	unsigned mbufs;          /* packet buffers in the pool */
 	unsigned mac_entries;    /* MAC table size */
 	unsigned age_seconds;    /* MAC aging time; 0: never */
+	unsigned gen_size;       /* gen mode: frame size */
+	uint64_t gen_count;      /* gen mode: frames per port; 0: without end */
 };
 
 /* Defaults for everything but the ports. */
@@ -52,7 +60,13 @@ void switch_config_init(struct switch_config *c);
  */
 int switch_port_spec_parse(const char *arg, struct switch_port_spec *out) __must_check;
 
-/* "switch", "reflect" or "sink". Returns 0 or -EINVAL. */
+/*
+ * Parse the generator's "size=N[,count=N]" (size SWITCH_GEN_MIN..SWITCH_GEN_MAX,
+ * count 0 for no end, the default) into c. Returns 0 or -EINVAL.
+ */
+int switch_gen_parse(const char *arg, struct switch_config *c) __must_check;
+
+/* "switch", "reflect", "sink" or "gen". Returns 0 or -EINVAL. */
 int switch_mode_parse(const char *s, enum switch_mode *out) __must_check;
 const char *switch_mode_name(enum switch_mode m);
 

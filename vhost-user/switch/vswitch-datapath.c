@@ -1,7 +1,8 @@
 /*
  * The switch's data path: one poll receives a burst from each port and sends
  * each frame on, by the MAC table (switch mode), back where it came from
- * (reflect) or nowhere (sink). No allocation and no system call per frame:
+ * (reflect) or nowhere (sink, gen); in gen mode it also offers each connected
+ * vhost-user port a burst of test frames. No allocation and no system call per frame:
  * lib/vhost copies frames into the guests' rings, so one mbuf can go to many
  * vhost-user ports and is freed once; the uplink's driver takes a reference
  * of its own.
@@ -9,7 +10,12 @@
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 
+#include "net-frame.h"
 #include "vswitch-priv.h"
+
+/* The generator's source MAC (locally administered); its frames go to broadcast. */
+static const uint8_t gen_src[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xfe };
+static const uint8_t gen_dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static void out_add(struct vswitch_port *p, struct rte_mbuf *m)
 {
@@ -107,6 +113,34 @@ void vswitch_forward(struct vswitch *sw, struct vswitch_port *in, struct rte_mbu
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
+/*
+ * Gen mode: offer port p a burst of test frames (flow 0, sequence numbers from 0, one
+ * mbuf each) and count what its guest took. Lossless: a frame the ring has no room
+ * for is built again, with the same sequence number, at a later poll. Returns how
+ * many were taken.
+ */
+static uint16_t gen_offer(struct vswitch *sw, struct vswitch_port *p)
+{
+	struct rte_mbuf *m[VSWITCH_BURST];
+	uint64_t left = sw->gen_count ? sw->gen_count - p->gen_next : VSWITCH_BURST;
+	uint16_t n = left < VSWITCH_BURST ? (uint16_t)left : VSWITCH_BURST, sent;
+
+	if (p->kind != VSWITCH_PORT_VHOST || p->seen_vid < 0 || !n ||
+	    rte_pktmbuf_alloc_bulk(sw->pool, m, n))
+		return 0;
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)sw->gen_size);
+
+		net_frame_build(d, sw->gen_size, gen_dst, gen_src, 0, (uint32_t)(p->gen_next + i));
+	}
+	sent = vswitch_vhost_tx(p, m, n);
+	p->gen_next += sent;
+	p->stats.tx += sent;
+	p->stats.tx_bytes += (uint64_t)sent * sw->gen_size;
+	rte_pktmbuf_free_bulk(m, n); /* lib/vhost copied what it took */
+	return sent;
+}
+
 /* Take this poll's view of every port; a port whose front-end changed forgets its MACs. */
 static void poll_snapshot(struct vswitch *sw)
 {
@@ -135,6 +169,8 @@ unsigned vswitch_poll(struct vswitch *sw)
 		if (n)
 			vswitch_forward(sw, &sw->ports[i], pkts, n);
 		total += n;
+		if (sw->mode == SWITCH_MODE_GEN)
+			total += gen_offer(sw, &sw->ports[i]);
 	}
 	now = rte_rdtsc();
 	if (now - sw->last_sweep > sw->tsc_hz) {

@@ -33,12 +33,15 @@ struct vswitch_port {
 	struct vswitch_port_stats stats;
 	struct rte_mbuf *out[VSWITCH_BURST]; /* frames to send at the end of the burst */
 	uint16_t n_out;
+	uint64_t gen_next;   /* gen mode: the sequence number of the next frame, = frames taken */
 };
 
 struct vswitch {
 	struct vswitch_port ports[VSWITCH_MAX_PORTS];
 	unsigned n_ports;
 	enum switch_mode mode;
+	unsigned gen_size;   /* gen mode (switch_config) */
+	uint64_t gen_count;
 	struct rte_mempool *pool;
 	struct mac_table *macs;
 	uint64_t tsc_hz, last_sweep;

@@ -119,6 +119,8 @@ int vswitch_create(const struct switch_config *c, struct vswitch **out)
 	if (!sw)
 		return -ENOMEM;
 	sw->mode = c->mode;
+	sw->gen_size = c->gen_size;
+	sw->gen_count = c->gen_count;
 	ret = vswitch_eal_init(c);
 	if (ret) {
 		free(sw);

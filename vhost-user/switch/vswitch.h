@@ -48,7 +48,10 @@ int vswitch_create(const struct switch_config *c, struct vswitch **out) __must_c
  */
 void vswitch_destroy(struct vswitch *sw);
 
-/* One round over every port: receive a burst, forward it. Returns how many frames came in. */
+/*
+ * One round over every port: receive a burst, forward it (gen mode: and offer test
+ * frames). Returns how many frames came in or went out: 0 means an idle round.
+ */
 unsigned vswitch_poll(struct vswitch *sw);
 
 /* Ports: the vhost-user ports in the order given, then the uplink if any. */
