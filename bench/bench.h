@@ -129,7 +129,7 @@ struct bench_plan {
 int bench_path_check(const struct bench_path *path, const struct bench_plan *plan, char *why,
 		     size_t len);
 
-/* Why path cannot run workload (the HOST baseline only transmits); 0 when it can. */
+/* Why path cannot run workload (the HOST baseline has no ping-pong); 0 when it can. */
 int bench_workload_check(const struct bench_path *path, unsigned workload, char *why, size_t len);
 
 /*
@@ -170,15 +170,18 @@ struct bench_switch {
 
 /* Port 0's counters (the 'stats:' line). */
 struct bench_switch_counts {
-	uint64_t rx, tx, drops, rx_bytes;
+	uint64_t rx, tx, drops, rx_bytes, tx_bytes;
 };
 
 /*
- * Start `iovirt switch --mode mode --busy-poll` (iovirt: the program; on CPU
- * core, or anywhere when core < 0) and wait until it is ready. 0, or -errno
- * with err set; call bench_switch_stop() either way.
+ * Start `iovirt switch --mode MODE --busy-poll` (iovirt: the program; on CPU
+ * core, or anywhere when core < 0) and wait until it is ready. The mode is the
+ * workload's: tx "sink", rx "gen" (frames of size bytes, count of them, 0: no
+ * end), pingpong "reflect". 0, or -errno with err set; call bench_switch_stop()
+ * either way.
  */
-int bench_switch_start(struct bench_switch *sw, const char *iovirt, const char *mode, int core,
+int bench_switch_start(struct bench_switch *sw, const char *iovirt, unsigned workload,
+		       unsigned size, uint64_t count, int core,
 		       char *err, size_t len);
 
 /* Port 0's counters now (asked with SIGUSR1, at most 1 s). 0 or -errno. */

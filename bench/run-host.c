@@ -1,10 +1,12 @@
 /*
  * One sample of the HOST baseline: no VM. DPDK's virtio-user front-end
- * (dpdk-testpmd, txonly) sends frames of the case's size over vhost-user to
- * `iovirt switch --mode sink`, which counts them. The timed section opens
- * once the switch has counted a warm-up and closes when it has counted
- * plan->count more and at least HOST_MIN_S has passed; its rate is what a vhost-user front-end with no VM and no
- * guest around it gets from the same back-end (the seed's HOST).
+ * (dpdk-testpmd) against `iovirt switch` over vhost-user: for tx, testpmd
+ * (txonly) sends frames of the case's size and the switch (sink) counts them;
+ * for rx, the switch (gen) sends test frames as fast as testpmd (rxonly) takes
+ * them. The timed section opens once the switch has moved a warm-up and
+ * closes when it has moved plan->count more and at least HOST_MIN_S has
+ * passed; its rate is what a vhost-user front-end with no VM and no guest
+ * around it gets from the same back-end (the seed's HOST).
  *
  * Cores: with two or more CPUs the switch polls on CPU 1 and testpmd's
  * lcores run on CPU 0; the CPU time is both processes' over the section.
@@ -21,13 +23,25 @@
 
 #define HOST_WARMUP    2000u
 #define HOST_MIN_S     1.0   /* the section lasts at least this long: the counters are polled */
-#define HOST_IN_FLIGHT 1024u /* testpmd's ring plus a burst the switch may not have taken */
+#define HOST_IN_FLIGHT 1024u /* a ring plus a burst sent but not taken when the run stopped */
 
 struct host_run {
 	struct bench_switch sw;
 	char pmd_out[128];
 	pid_t pmd;
+	unsigned workload;
 };
+
+/* The frames the switch moved in this workload: counted (tx) or delivered (rx). */
+static uint64_t moved(const struct host_run *h, const struct bench_switch_counts *c)
+{
+	return h->workload == BENCH_WL_RX ? c->tx : c->rx;
+}
+
+static uint64_t moved_bytes(const struct host_run *h, const struct bench_switch_counts *c)
+{
+	return h->workload == BENCH_WL_RX ? c->tx_bytes : c->rx_bytes;
+}
 
 static int cpu_both(const struct host_run *h, uint64_t *ns)
 {
@@ -41,14 +55,18 @@ static int cpu_both(const struct host_run *h, uint64_t *ns)
 static int host_start(struct host_run *h, const struct bench_plan *plan,
 		      const struct bench_case *c, char *err, size_t len)
 {
+	bool rx = c->workload == BENCH_WL_RX;
 	char size[16], prefix[48], vdev[160];
+	/* rxonly: --no-flush-rx, or testpmd drops what the generator queued before it started */
 	char *pmd_argv[] = { "dpdk-testpmd", "--no-pci", "--in-memory", "--single-file-segments",
 			     "-m", "128", "--file-prefix", prefix, "--vdev", vdev,
 			     "--lcores", "0@0,1@0", "--", "--no-lsc-interrupt", "--total-num-mbufs=16384",
-			     "--forward-mode=txonly", size, "--stats-period", "1", NULL };
-	int ret = bench_switch_start(&h->sw, plan->iovirt, "sink",
+			     "--stats-period", "1", rx ? "--forward-mode=rxonly" : "--forward-mode=txonly",
+			     rx ? "--no-flush-rx" : size, NULL };
+	int ret = bench_switch_start(&h->sw, plan->iovirt, c->workload, c->size, 0,
 				     sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 1 : -1, err, len);
 
+	h->workload = c->workload;
 	if (ret)
 		return ret;
 	snprintf(size, sizeof(size), "--txpkts=%u", c->size);
@@ -63,8 +81,8 @@ static int host_start(struct host_run *h, const struct bench_plan *plan,
 	return 0;
 }
 
-/* testpmd's accumulated TX-packets from its exit summary; -1 when absent. */
-static int64_t testpmd_tx_total(const char *path)
+/* testpmd's accumulated TX-packets or RX-packets (key) from its exit summary; -1 when absent. */
+static int64_t testpmd_total(const char *path, const char *key)
 {
 	FILE *f = fopen(path, "re");
 	char line[512];
@@ -74,22 +92,22 @@ static int64_t testpmd_tx_total(const char *path)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		const char *t = strstr(line, "TX-packets:");
+		const char *t = strstr(line, key);
 
 		summary |= strstr(line, "Accumulated forward statistics") != NULL;
 		if (summary && t && total < 0)
-			total = strtoll(t + 11, NULL, 10);
+			total = strtoll(t + strlen(key), NULL, 10);
 	}
 	fclose(f);
 	return total;
 }
 
-/* Wait until the switch counted want frames and the clock reached from; 0 or -ETIMEDOUT. */
+/* Wait until the switch moved want frames and the clock reached from; 0 or -ETIMEDOUT. */
 static int counted_wait(const struct host_run *h, uint64_t want, double from, double deadline,
 			struct bench_switch_counts *c)
 {
 	while (bench_now_s() < deadline) {
-		if (!bench_switch_counts(&h->sw, c) && c->rx >= want && bench_now_s() >= from)
+		if (!bench_switch_counts(&h->sw, c) && moved(h, c) >= want && bench_now_s() >= from)
 			return 0;
 		usleep(20000);
 	}
@@ -105,29 +123,34 @@ static void host_measure(struct host_run *h, const struct bench_plan *plan,
 	bool cpu_ok;
 
 	if (counted_wait(h, HOST_WARMUP, 0, deadline, &c0)) {
-		snprintf(s->error, sizeof(s->error), "the switch counted under %u frames from "
-			 "testpmd in %u s (outputs in %s)", HOST_WARMUP, plan->timeout_s, h->sw.dir);
+		snprintf(s->error, sizeof(s->error), "the switch moved under %u frames %s "
+			 "testpmd in %u s (outputs in %s)", HOST_WARMUP,
+			 h->workload == BENCH_WL_RX ? "to" : "from", plan->timeout_s, h->sw.dir);
 		return;
 	}
 	t0 = bench_now_s();
 	cpu_ok = !cpu_both(h, &cpu0);
-	if (counted_wait(h, c0.rx + plan->count, t0 + HOST_MIN_S, deadline, &c1)) {
-		snprintf(s->error, sizeof(s->error), "the switch counted %llu of %u frames in "
-			 "%u s (outputs in %s)", (unsigned long long)(c1.rx - c0.rx), plan->count,
-			 plan->timeout_s, h->sw.dir);
+	if (counted_wait(h, moved(h, &c0) + plan->count, t0 + HOST_MIN_S, deadline, &c1)) {
+		snprintf(s->error, sizeof(s->error), "the switch moved %llu of %u frames in "
+			 "%u s (outputs in %s)", (unsigned long long)(moved(h, &c1) - moved(h, &c0)),
+			 plan->count, plan->timeout_s, h->sw.dir);
 		return;
 	}
 	t1 = bench_now_s();
 	cpu_ok = cpu_ok && !cpu_both(h, &cpu1);
-	s->res.packets = c1.rx - c0.rx;
-	s->res.bytes = c1.rx_bytes - c0.rx_bytes;
+	s->res.packets = moved(h, &c1) - moved(h, &c0);
+	s->res.bytes = moved_bytes(h, &c1) - moved_bytes(h, &c0);
 	s->res.drops = c1.drops - c0.drops;
 	s->guest_s = s->wall_s = t1 - t0;
 	s->cpu_s = cpu_ok ? (cpu1 - cpu0) / 1e9 : -1;
 	s->ok = true;
 }
 
-/* Stop both; the whole run's counts must agree (testpmd's total, less what was in flight). */
+/*
+ * Stop both; the whole run's counts must agree, less what was in flight: tx, testpmd's
+ * TX-packets against the switch's count and drops; rx, the switch's delivered frames
+ * against testpmd's RX-packets.
+ */
 static void host_stop(struct host_run *h, struct bench_sample *s)
 {
 	struct bench_switch_counts c;
@@ -139,13 +162,17 @@ static void host_stop(struct host_run *h, struct bench_sample *s)
 	}
 	bench_switch_stop(&h->sw, &c, true);
 	if (s->ok) {
-		s->host_sent = testpmd_tx_total(h->pmd_out);
-		s->host_counted = (int64_t)c.rx;
+		bool rx = h->workload == BENCH_WL_RX;
+
+		s->host_sent = rx ? (int64_t)c.tx : testpmd_total(h->pmd_out, "TX-packets:");
+		s->host_counted = rx ? testpmd_total(h->pmd_out, "RX-packets:") : (int64_t)c.rx;
 		s->host_drops = (int64_t)c.drops;
-		if (s->host_sent < 0 || s->host_counted + s->host_drops > s->host_sent ||
+		if (s->host_sent < 0 || s->host_counted < 0 ||
+		    s->host_counted + s->host_drops > s->host_sent ||
 		    s->host_sent - s->host_counted - s->host_drops > HOST_IN_FLIGHT) {
-			snprintf(s->error, sizeof(s->error), "testpmd sent %lld frames, the switch "
-				 "counted %lld and dropped %lld", (long long)s->host_sent,
+			snprintf(s->error, sizeof(s->error), "%s sent %lld frames, %s counted %lld "
+				 "and the switch dropped %lld", rx ? "the switch" : "testpmd",
+				 (long long)s->host_sent, rx ? "testpmd" : "the switch",
 				 (long long)s->host_counted, (long long)s->host_drops);
 			s->ok = false;
 		}
@@ -164,7 +191,7 @@ int bench_host_run(const struct bench_plan *plan, const struct bench_case *c,
 
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
 				    .host_drops = -1 };
-	if (c->workload != BENCH_WL_TX)
+	if (c->workload == BENCH_WL_PINGPONG)
 		return -EOPNOTSUPP;
 	ret = host_start(&h, plan, c, s->error, sizeof(s->error));
 	if (!ret)

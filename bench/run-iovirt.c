@@ -123,8 +123,8 @@ static void backend_settle(struct net_backend *be, unsigned workload, uint64_t w
 }
 
 /*
- * The switch's count (tx: sink, pingpong: reflect) against the guest's, once
- * it has seen them all (at most 2 s: its thread may lag the guest).
+ * The switch's count (tx: sink, rx: gen, pingpong: reflect) against the
+ * guest's, once it has seen them all (at most 2 s: its thread may lag the guest).
  */
 static void switch_counts_check(struct run *r)
 {
@@ -134,9 +134,23 @@ static void switch_counts_check(struct run *r)
 
 	for (int i = 0; i < 100 && !bench_switch_counts(&r->sw, &c) && c.rx + c.drops < want; i++)
 		usleep(20000);
-	s->host_sent = r->c->workload == BENCH_WL_TX ? (int64_t)s->res.packets : (int64_t)c.rx;
-	s->host_counted = r->c->workload == BENCH_WL_TX ? (int64_t)c.rx : (int64_t)c.tx;
-	s->host_drops = (int64_t)c.drops;
+	switch (r->c->workload) {
+	case BENCH_WL_TX:    /* the guest sent, the switch counted and dropped */
+		s->host_sent = (int64_t)s->res.packets;
+		s->host_counted = (int64_t)c.rx;
+		s->host_drops = (int64_t)c.drops;
+		break;
+	case BENCH_WL_RX:    /* the guest took what the switch generated, but for its gaps */
+		s->host_sent = (int64_t)c.tx;
+		s->host_counted = (int64_t)s->res.packets;
+		s->host_drops = (int64_t)s->res.drops;
+		break;
+	default:             /* the switch reflected what it received */
+		s->host_sent = (int64_t)c.rx;
+		s->host_counted = (int64_t)c.tx;
+		s->host_drops = (int64_t)c.drops;
+		break;
+	}
 }
 
 /* The host's count of the frames against the guest's; sets s->ok and s->error. */
@@ -208,8 +222,8 @@ static int nic_setup(struct run *r, struct vm *vm, struct platform *plat, struct
 
 	if (r->c->path->vhost_user) {
 		*stage = "iovirt switch";
-		ret = bench_switch_start(&r->sw, r->plan->iovirt, r->c->workload == BENCH_WL_TX ?
-					 "sink" : "reflect", -1, r->s->error, sizeof(r->s->error));
+		ret = bench_switch_start(&r->sw, r->plan->iovirt, r->c->workload, r->c->size,
+					 r->plan->count, -1, r->s->error, sizeof(r->s->error));
 		if (ret)
 			return ret;
 		*stage = "vhost-user NIC";

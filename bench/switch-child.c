@@ -25,31 +25,44 @@ static unsigned port0_read(const struct bench_switch *sw, struct bench_switch_co
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		const char *rx = strstr(line, " rx="), *tx = strstr(line, " tx="),
-			   *dr = strstr(line, " drops="), *rb = strstr(line, " rx_bytes=");
+			   *dr = strstr(line, " drops="), *rb = strstr(line, " rx_bytes="),
+			   *tb = strstr(line, " tx_bytes=");
 
-		if (strncmp(line, "stats: port=0 ", 14) || !rx || !tx || !dr || !rb)
+		if (strncmp(line, "stats: port=0 ", 14) || !rx || !tx || !dr || !rb || !tb)
 			continue;
 		c->rx = strtoull(rx + 4, NULL, 10);
 		c->tx = strtoull(tx + 4, NULL, 10);
 		c->drops = strtoull(dr + 7, NULL, 10);
 		c->rx_bytes = strtoull(rb + 10, NULL, 10);
+		c->tx_bytes = strtoull(tb + 10, NULL, 10);
 		lines++;
 	}
 	fclose(f);
 	return lines;
 }
 
-int bench_switch_start(struct bench_switch *sw, const char *iovirt, const char *mode, int core,
-		       char *err, size_t len)
+int bench_switch_start(struct bench_switch *sw, const char *iovirt, unsigned workload,
+		       unsigned size, uint64_t count, int core, char *err, size_t len)
 {
-	char cores[16];
-	char *argv[] = { (char *)iovirt, "switch", "--port", sw->sock, "--mode", (char *)mode,
-			 "--mbufs", "4095", "--busy-poll", core >= 0 ? "--cores" : NULL, cores,
-			 NULL };
+	static const char *const modes[] = { [BENCH_WL_TX] = "sink", [BENCH_WL_RX] = "gen",
+					     [BENCH_WL_PINGPONG] = "reflect" };
+	char cores[16], gen[64];
+	char *argv[16] = { (char *)iovirt, "switch", "--port", sw->sock, "--mode",
+			   (char *)modes[workload], "--mbufs", "4095", "--busy-poll" };
+	int n = 9;
 	double deadline = bench_now_s() + 60; /* the EAL is slow under nested virtualization */
 
 	*sw = (struct bench_switch){ .pid = -1 };
 	snprintf(cores, sizeof(cores), "%d", core);
+	snprintf(gen, sizeof(gen), "size=%u,count=%llu", size, (unsigned long long)count);
+	if (workload == BENCH_WL_RX) {
+		argv[n++] = "--gen";
+		argv[n++] = gen;
+	}
+	if (core >= 0) {
+		argv[n++] = "--cores";
+		argv[n++] = cores;
+	}
 	snprintf(sw->dir, sizeof(sw->dir), "/tmp/iovirt-bench-XXXXXX");
 	if (!mkdtemp(sw->dir)) {
 		snprintf(err, len, "cannot make a directory for the switch: %s", strerror(errno));

@@ -10,7 +10,7 @@
 # 10.0.7.1/24, pings b 5 times, then pings it 80 times 0.25 s apart: after the second
 # of those, the lab's /init kills the switch with SIGKILL and starts it again 2 s later.
 # Checks: every first ping answered; after the restart the guests' front-ends reconnect
-# (iovirt logs the back-end connected a second time in each) and the last 10 of the 80
+# (each port of the new switch logs its front-end connected) and the last 10 of the 80
 # pings are answered; no reply comes twice (busybox ping's DUP!); both guests end without
 # oops; iovirt a exits 0. IOVIRT-LAB-CHECK / IOVIRT-LAB-RESULT markers (lab/lib/verdict.sh).
 #
@@ -81,6 +81,7 @@ chmod 755 / # DPDK refuses a world-writable plugin path
 echo "IOVIRT-LAB-BOOTED: vhost-user-linux"
 init_insmod irqbypass ccp kvm kvm-amd
 echo 64 >/proc/sys/vm/nr_hugepages
+mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages
 echo "LAB: $(grep HugePages_Free /proc/meminfo)"
 mkdir -p /tmp/vu
 start_switch() {
@@ -89,10 +90,13 @@ start_switch() {
 	i=0
 	while [ "$(grep -c '^switch: ready' /tmp/switch.log)" -lt "$1" ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
 }
-# wait_line FILE PATTERN SECONDS
+# wait_line FILE PATTERN SECONDS PID: until FILE has a line matching PATTERN, while PID lives.
 wait_line() {
 	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt $(($3 * 5)) ]; do sleep 0.2; i=$((i + 1)); done
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt $(($3 * 5)) ] && [ -d "/proc/$4" ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
 	grep -q "$2" "$1"
 }
 start_switch 1
@@ -108,7 +112,7 @@ for r in b a; do
 done
 tail -f /tmp/run-a.log /tmp/run-b.log /tmp/switch.log >/dev/ttyS1 &
 tailpid=$!
-if wait_line /tmp/run-a.log "INNER-VU-a: phase kill" 300; then
+if wait_line /tmp/run-a.log "INNER-VU-a: phase kill" 300 "$pid_a"; then
 	sleep 0.6
 	kill -9 "$sw"
 	echo "LAB: switch killed (SIGKILL) at $(cut -d' ' -f1 /proc/uptime) s"
@@ -132,9 +136,9 @@ check "no oops or panic in either guest" \
 	sh -c '! grep -qE "Kernel panic|Oops: |BUG: |general protection fault" /tmp/run-a.log /tmp/run-b.log'
 check "the first pings answered" grep -q 'INNER-VU-a: ok ping' /tmp/run-a.log
 check "the switch was restarted" [ "$(grep -c '^switch: ready' /tmp/switch.log)" = 2 ]
-for r in a b; do
-	check "guest $r's front-end connected to the back-end twice" \
-		[ "$(grep -c 'back-end connected' /tmp/run-$r.log)" -ge 2 ]
+for p in 0 1; do
+	check "port $p's front-end connected to both switches" \
+		[ "$(grep -c "port $p .*: front-end connected" /tmp/switch.log)" = 2 ]
 done
 check "no reply came twice" grep -q 'INNER-VU-a: ok no reply came twice' /tmp/run-a.log
 check "traffic resumed after the restart" grep -q 'INNER-VU-a: ok the last 10 pings answered' /tmp/run-a.log
