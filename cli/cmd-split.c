@@ -205,6 +205,33 @@ static int apply_fail(const struct split_args *a, const struct split_apply_resul
 			     "; every change was undone");
 }
 
+/* --launch after a successful apply, then the report. */
+static int split_launch_report(const struct split_args *a, const struct split_plan *plan,
+			       const struct split_apply_result *res)
+{
+	struct split_guest *guests = NULL;
+	char msg[SRIOV_MSG_LEN] = "";
+
+	if (a->launch) {
+		guests = calloc(plan->guests, sizeof(*guests));
+		if (!guests)
+			return cli_fail_json(self(), a->json, "out of memory");
+		if (split_launch(plan, a->run_args, a->n_run_args, a->log_dir, guests, msg, sizeof(msg))) {
+			free(guests);
+			return cli_fail_json(self(), a->json, "%s; the VFs stay bound to vfio-pci", msg);
+		}
+	}
+	if (a->json) {
+		print_json(plan, res, guests);
+	} else {
+		print_apply_text(plan, res);
+		if (guests)
+			print_launch_text(plan, guests);
+	}
+	free(guests);
+	return CLI_EXIT_OK;
+}
+
 /* --apply (and --launch): change the host as planned. */
 static int split_apply(const struct split_args *a, struct split_plan *plan)
 {
@@ -212,50 +239,32 @@ static int split_apply(const struct split_args *a, struct split_plan *plan)
 	struct bind_opts bopts = { .sysfs_root = a->root, .state_dir = a->state_dir, .proc_root = "/proc" };
 	struct split_apply_env e = { .sriov = &env, .bind = &bopts };
 	struct split_apply_result res;
-	struct split_guest *guests = NULL;
 	struct host_routes routes = { 0 };
 	char msg[SRIOV_MSG_LEN] = "";
 	const char *fault = getenv(FAULT_ENV);
+	bool live = !strcmp(a->root, "/sys");
 	struct sriov_nl nl;
 	int ret;
 
 	if (fault && fault[0] && parse_uint(fault, 1, 1000000, &bopts.fault_write))
 		return cli_usage_error(self(), "%s='%s': not a write number from 1", FAULT_ENV, fault);
-	if (!strcmp(a->root, "/sys") && host_routes_read(&routes))
+	if (live && host_routes_read(&routes))
 		return cli_fail_json(self(), a->json, "cannot read the host's routes, so no VF is known "
 				     "to be safe to hand over");
-	bopts.routes = strcmp(a->root, "/sys") ? NULL : &routes;
-	if (plan->netdev[0] && !sriov_nl_open(&nl))
-		e.nl = &nl;
+	bopts.routes = live ? &routes : NULL;
+	if (plan->netdev[0] && (ret = sriov_nl_open(&nl))) {
+		host_routes_free(&routes);
+		return cli_fail_json(self(), a->json, "cannot open a netlink socket to set the VFs' "
+				     "MACs: %s; nothing was changed", strerror(-ret));
+	}
+	e.nl = plan->netdev[0] ? &nl : NULL;
 	if (!a->json)
 		print_text(plan);
 	ret = split_plan_apply(&e, plan, &res, msg, sizeof(msg));
 	if (e.nl)
 		sriov_nl_close(&nl);
 	host_routes_free(&routes);
-	if (ret)
-		return apply_fail(a, &res, msg, ret);
-	if (plan->netdev[0] && !e.nl)
-		fprintf(stderr, "iovirt split: no netlink socket: the VFs' MACs were not set\n");
-	if (a->launch) {
-		guests = calloc(plan->guests, sizeof(*guests));
-		if (!guests)
-			return cli_fail_json(self(), a->json, "out of memory");
-		ret = split_launch(plan, a->run_args, a->n_run_args, a->log_dir, guests, msg, sizeof(msg));
-		if (ret) {
-			free(guests);
-			return cli_fail_json(self(), a->json, "%s; the VFs stay bound to vfio-pci", msg);
-		}
-	}
-	if (a->json) {
-		print_json(plan, &res, guests);
-	} else {
-		print_apply_text(plan, &res);
-		if (guests)
-			print_launch_text(plan, guests);
-	}
-	free(guests);
-	return CLI_EXIT_OK;
+	return ret ? apply_fail(a, &res, msg, ret) : split_launch_report(a, plan, &res);
 }
 
 static int split_run(const struct split_args *a)
