@@ -97,6 +97,8 @@ struct bench_sample {
 	uint64_t exits[BENCH_EXIT_REASONS];
 	/* The host side's count of the same frames (-1: not counted) */
 	int64_t host_sent, host_counted, host_drops;
+	int pinned_threads;      /* threads pinned at the section's start (bench_pin); -1: none */
+	unsigned pinned_vcpus;   /* of them, vCPU threads */
 };
 
 struct bench_case {
@@ -108,6 +110,41 @@ struct bench_case {
 	struct bench_sample samples[BENCH_MAX_REPEATS];
 };
 
+/*
+ * Where a run's threads go (the same for every path): the VMM's vCPU threads on
+ * CPU vcpu; every other thread of the VMM, the back-end (iovirt switch, the
+ * harness's socket ends) and the HOST baseline's switch on CPU io; the HOST
+ * baseline's testpmd on CPU vcpu. vcpu < 0: nothing is pinned, why says why.
+ */
+struct bench_pin {
+	int vcpu, io;
+	char why[96];
+};
+
+/* vCPUs on CPU 0, the rest on CPU 1, when this process may use both; else off with why. */
+void bench_pin_default(struct bench_pin *p);
+
+/* "vcpu=N,io=N" or "off". 0 or -EINVAL. */
+int bench_pin_parse(const char *arg, struct bench_pin *p) __must_check;
+
+/*
+ * Pin every thread of process pid: those whose name starts with vcpu_prefix
+ * ("vCPU" for iovirt, "CPU " for QEMU) to p->vcpu, the others to p->io.
+ * Returns how many were pinned (0 when p is off; *vcpus: of them vCPU
+ * threads), or -errno (a CPU not allowed: -EINVAL).
+ */
+int bench_pin_process(pid_t pid, const char *vcpu_prefix, const struct bench_pin *p,
+		      unsigned *vcpus);
+
+struct bench_plan;
+
+/*
+ * Pin process pid's threads by plan->pin at a section's start and record it in
+ * s (NULL: not recorded); a failure fails the sample (s->ok false, s->error).
+ */
+void bench_pin_sample(const struct bench_plan *plan, pid_t pid, const char *vcpu_prefix,
+		      struct bench_sample *s);
+
 /* What to run, and the machine's facts. */
 struct bench_plan {
 	unsigned count;         /* frames or round trips per run */
@@ -118,6 +155,7 @@ struct bench_plan {
 	const char *iovirt;     /* this program, for `iovirt switch` children */
 	bool switch_built;      /* it has `iovirt switch` (built with DPDK) */
 	bool qemu_tcg_check;    /* QEMU under TCG: correctness only, figures withheld */
+	struct bench_pin pin;
 	unsigned ncases;
 	struct bench_case cases[BENCH_MAX_CASES];
 };

@@ -70,6 +70,9 @@ static void json_sample(struct json_writer *w, const struct bench_case *c,
 	json_double(w, s->wall_s);
 	json_key(w, "cpu_s");
 	s->cpu_s >= 0 ? json_double(w, s->cpu_s) : json_null(w);
+	json_key(w, "pinned_threads");
+	s->pinned_threads >= 0 ? json_int(w, s->pinned_threads) : json_null(w);
+	json_kv_int(w, "pinned_vcpus", s->pinned_vcpus);
 	json_key(w, "kvm_exits");
 	if (!s->exits_known) {
 		json_null(w);
@@ -190,6 +193,14 @@ void bench_report_json(FILE *out, const struct bench_plan *plan, const struct be
 	json_kv_int(&w, "count", plan->count);
 	json_kv_int(&w, "repeats", plan->repeats);
 	json_kv_int(&w, "timeout_s", plan->timeout_s);
+	json_key(&w, "pin");
+	json_begin_object(&w);
+	json_key(&w, "vcpu");
+	plan->pin.vcpu >= 0 ? json_int(&w, plan->pin.vcpu) : json_null(&w);
+	json_key(&w, "io");
+	plan->pin.vcpu >= 0 ? json_int(&w, plan->pin.io) : json_null(&w);
+	json_kv_string(&w, "off_because", plan->pin.vcpu >= 0 ? NULL : plan->pin.why);
+	json_end_object(&w);
 	json_end_object(&w);
 	json_key(&w, "paths");
 	json_begin_array(&w);

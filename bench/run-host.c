@@ -8,8 +8,8 @@
  * passed; its rate is what a vhost-user front-end with no VM and no guest
  * around it gets from the same back-end (the seed's HOST).
  *
- * Cores: with two or more CPUs the switch polls on CPU 1 and testpmd's
- * lcores run on CPU 0; the CPU time is both processes' over the section.
+ * Cores (plan->pin): testpmd's lcores on the vCPU CPU, the switch on the I/O
+ * CPU; unpinned, both float. The CPU time is both processes' over the section.
  */
 #include <errno.h>
 #include <signal.h>
@@ -56,20 +56,25 @@ static int host_start(struct host_run *h, const struct bench_plan *plan,
 		      const struct bench_case *c, char *err, size_t len)
 {
 	bool rx = c->workload == BENCH_WL_RX;
-	char size[16], prefix[48], vdev[160];
+	char size[16], prefix[48], vdev[160], lcores[64];
 	/* rxonly: --no-flush-rx, or testpmd drops what the generator queued before it started */
 	char *pmd_argv[] = { "dpdk-testpmd", "--no-pci", "--in-memory", "--single-file-segments",
 			     "-m", "128", "--file-prefix", prefix, "--vdev", vdev,
-			     "--lcores", "0@0,1@0", "--", "--no-lsc-interrupt", "--total-num-mbufs=16384",
+			     "--lcores", lcores, "--", "--no-lsc-interrupt", "--total-num-mbufs=16384",
 			     "--stats-period", "1", rx ? "--forward-mode=rxonly" : "--forward-mode=txonly",
 			     rx ? "--no-flush-rx" : size, NULL };
-	int ret = bench_switch_start(&h->sw, plan->iovirt, c->workload, c->size, 0,
-				     sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 1 : -1, err, len);
+	long last = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	int ret = bench_switch_start(&h->sw, plan->iovirt, c->workload, c->size, 0, plan->pin.io,
+				     err, len);
 
 	h->workload = c->workload;
 	if (ret)
 		return ret;
 	snprintf(size, sizeof(size), "--txpkts=%u", c->size);
+	if (plan->pin.vcpu >= 0)
+		snprintf(lcores, sizeof(lcores), "0@%d,1@%d", plan->pin.vcpu, plan->pin.vcpu);
+	else
+		snprintf(lcores, sizeof(lcores), "0@(0-%ld),1@(0-%ld)", last, last);
 	snprintf(prefix, sizeof(prefix), "iovirt-bench-pmd-%d", (int)getpid());
 	snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=1", h->sw.sock);
 	snprintf(h->pmd_out, sizeof(h->pmd_out), "%s/testpmd.out", h->sw.dir);
@@ -190,7 +195,7 @@ int bench_host_run(const struct bench_plan *plan, const struct bench_case *c,
 	int ret;
 
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
-				    .host_drops = -1 };
+				    .host_drops = -1, .pinned_threads = -1 };
 	if (c->workload == BENCH_WL_PINGPONG)
 		return -EOPNOTSUPP;
 	ret = host_start(&h, plan, c, s->error, sizeof(s->error));

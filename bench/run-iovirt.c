@@ -81,6 +81,7 @@ static void print_handle(struct run *r, struct vcpu *vcpu, const char *line)
 	if (rep.start && !r->have_start) {
 		r->s->tsc_khz = rep.tsc_khz;
 		r->have_start = true;
+		bench_pin_sample(r->plan, getpid(), "vCPU", r->s);
 		snap_take(r, vcpu, &r->start);
 	} else if (!rep.start && r->have_start && !r->have_end) {
 		snap_take(r, vcpu, &r->end);
@@ -223,7 +224,7 @@ static int nic_setup(struct run *r, struct vm *vm, struct platform *plat, struct
 	if (r->c->path->vhost_user) {
 		*stage = "iovirt switch";
 		ret = bench_switch_start(&r->sw, r->plan->iovirt, r->c->workload, r->c->size,
-					 r->plan->count, -1, r->s->error, sizeof(r->s->error));
+					 r->plan->count, r->plan->pin.io, r->s->error, sizeof(r->s->error));
 		if (ret)
 			return ret;
 		*stage = "vhost-user NIC";
@@ -281,7 +282,7 @@ int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 	int ret;
 
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
-				    .host_drops = -1 };
+				    .host_drops = -1, .pinned_threads = -1 };
 	ret = vm_setup(&r, &vm, &nic);
 	if (ret) {
 		bench_switch_stop(&r.sw, &last, true);
@@ -298,8 +299,8 @@ int bench_iovirt_run(const struct bench_plan *plan, const struct bench_case *c,
 		snprintf(s->error, sizeof(s->error), "no result from the guest: %s: %.100s",
 			 vm_stop_reason_name(ret), vm.stop_msg);
 	} else {
-		s->ok = s->res.ok && ret == VM_STOP_GUEST_DONE && vm.stop_status == 0;
-		if (!s->ok)
+		s->ok = s->res.ok && ret == VM_STOP_GUEST_DONE && vm.stop_status == 0 && !s->error[0];
+		if (!s->ok && !s->error[0])
 			snprintf(s->error, sizeof(s->error), "guest reported a failure (timeout %d, "
 				 "errors %llu): %.80s", s->res.timeout,
 				 (unsigned long long)s->res.errors, vm.stop_msg);

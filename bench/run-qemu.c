@@ -173,6 +173,7 @@ static int qemu_spawn(char **argv, int *fd)
 }
 
 struct qrun {
+	const struct bench_plan *plan;
 	int pid;
 	struct qemu_tcp_gen *gen; /* rx: started at bench-start */
 	struct bench_sample *s;
@@ -202,6 +203,8 @@ static void qline(struct qrun *q, const char *line)
 	if (rep.start && !q->have_start) {
 		q->s->tsc_khz = rep.tsc_khz;
 		q->have_start = true;
+		bench_pin_sample(q->plan, q->pid, "CPU ", q->s);
+		bench_pin_sample(q->plan, getpid(), "\n", NULL); /* the socket ends: the back-end */
 		qsnap_take(q->pid, &q->start);
 		if (q->gen)
 			atomic_store(&q->gen->go, true);
@@ -335,13 +338,13 @@ int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
 		   struct bench_sample *s)
 {
 	char store[2048], *argv[QEMU_ARGS_MAX];
-	struct qrun q = { .s = s, .done_status = -1 };
+	struct qrun q = { .plan = plan, .s = s, .done_status = -1 };
 	struct qhost h;
 	int fd = -1, status = 0, port;
 	bool finished;
 
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
-				    .host_drops = -1 };
+				    .host_drops = -1, .pinned_threads = -1 };
 	port = qhost_start(&h, plan, c);
 	if (port < 0)
 		return port;

@@ -40,6 +40,9 @@ static const char usage[] =
 	"  --count N           frames or round trips per run (default 100000)\n"
 	"  --repeats N         runs per case, 1-15 (default 3); median, min and max\n"
 	"  --timeout SEC       limit per run (default 120)\n"
+	"  --pin vcpu=N,io=N   the VMM's vCPU threads on CPU N, its other threads and the\n"
+	"                      back-end's on the other (default vcpu=0,io=1 when both are\n"
+	"                      usable; the same for iovirt, QEMU and HOST); --pin off: none\n"
 	"  --qemu PROGRAM      the QEMU to run the peers with (default qemu-system-x86_64)\n"
 	"  --qemu-tcg-check    run the QEMU peers under TCG to check their counts only:\n"
 	"                      no figures are reported for them\n"
@@ -52,7 +55,8 @@ static const char usage[] =
 	"written; 2 a usage error.\n";
 
 struct bench_opts {
-	bool quick, json, tcg;
+	bool quick, json, tcg, pin_given;
+	struct bench_pin pin;
 	const char *out, *image, *qemu;
 	const struct bench_path *paths[BENCH_LIST_MAX + 8];
 	unsigned npaths;
@@ -122,7 +126,7 @@ static int set_sizes(struct bench_opts *o, const char *arg)
 }
 
 enum { OPT_QUICK = 256, OPT_OUT, OPT_PATHS, OPT_WORKLOADS, OPT_SIZES, OPT_COUNT, OPT_REPEATS,
-       OPT_TIMEOUT, OPT_QEMU, OPT_TCG, OPT_IMAGE, OPT_JSON, OPT_HELP };
+       OPT_TIMEOUT, OPT_QEMU, OPT_TCG, OPT_IMAGE, OPT_JSON, OPT_PIN, OPT_HELP };
 
 static const struct option longopts[] = {
 	{ "quick", no_argument, NULL, OPT_QUICK },
@@ -137,6 +141,7 @@ static const struct option longopts[] = {
 	{ "qemu-tcg-check", no_argument, NULL, OPT_TCG },
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
@@ -161,6 +166,11 @@ static int opt_set(struct bench_opts *o, int c, const char *a)
 	case OPT_TCG: o->tcg = true; return -1;
 	case OPT_IMAGE: o->image = a; return -1;
 	case OPT_JSON: o->json = true; return -1;
+	case OPT_PIN:
+		o->pin_given = true;
+		if (bench_pin_parse(a, &o->pin))
+			return cli_usage_error(&cli_cmd_bench, "--pin '%s': expected vcpu=N,io=N or off", a);
+		return -1;
 	case 'h':
 	case OPT_HELP: cli_print_usage(&cli_cmd_bench); return CLI_EXIT_OK;
 	default: return -2;
@@ -368,11 +378,13 @@ static int bench_go(struct bench_plan *plan, struct bench_opts *o)
 	}
 	*plan = (struct bench_plan){ .count = o->count, .repeats = o->repeats,
 				     .timeout_s = o->timeout_s, .image = o->image, .qemu = o->qemu,
-				     .qemu_tcg_check = o->tcg, .iovirt = "/proc/self/exe",
+				     .qemu_tcg_check = o->tcg, .iovirt = "/proc/self/exe", .pin = o->pin,
 #ifdef IOVIRT_HAVE_DPDK
 				     .switch_built = true,
 #endif
 	};
+	if (!o->pin_given)
+		bench_pin_default(&plan->pin);
 	bench_machine_probe(&m, o->qemu);
 	ret = plan_build(plan, o);
 	if (ret >= 0)

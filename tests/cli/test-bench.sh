@@ -62,6 +62,8 @@ python3 - "$dir/bench.json" <<'PY' || fail "bench.json"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["schema"] == 1, "schema"
+pin = d["plan"]["pin"]
+assert (pin["vcpu"], pin["io"]) == (0, 1) or (pin["vcpu"] is None and pin["off_because"]), pin
 assert d["machine"]["kvm"].startswith("cannot"), d["machine"]["kvm"]
 paths = {p["name"]: p for p in d["paths"]}
 for name in ("iovirt-e1000", "iovirt-virtio", "qemu-e1000", "qemu-virtio", "vfio"):

@@ -5,6 +5,8 @@
  * hostile documents.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -401,6 +404,87 @@ static void test_report_hostile(void **state)
 	free(p);
 }
 
+static void test_pin_parse(void **state)
+{
+	static const char *const bad[] = { "", "vcpu=0", "io=1,vcpu=0", "vcpu=0,io=1,x", "vcpu=-1,io=1",
+					   "vcpu=0,io=99999", "on" };
+	struct bench_pin p;
+
+	assert_int_equal(bench_pin_parse("vcpu=2,io=3", &p), 0);
+	assert_int_equal(p.vcpu, 2);
+	assert_int_equal(p.io, 3);
+	assert_int_equal(bench_pin_parse("off", &p), 0);
+	assert_true(p.vcpu < 0 && p.why[0]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (bench_pin_parse(bad[i], &p) != -EINVAL)
+			fail_msg("--pin '%s' was taken", bad[i]);
+}
+
+struct named_thread {
+	const char *name;
+	pid_t tid;
+	int go;
+};
+
+static void *named_thread_main(void *arg)
+{
+	struct named_thread *t = arg;
+
+	pthread_setname_np(pthread_self(), t->name);
+	__atomic_store_n(&t->tid, gettid(), __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&t->go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
+/* The CPU a thread may run on, when exactly one; -1 otherwise. */
+static int only_cpu(pid_t tid)
+{
+	cpu_set_t set;
+	int cpu = -1;
+
+	assert_int_equal(sched_getaffinity(tid, sizeof(set), &set), 0);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			cpu = cpu < 0 ? i : -2;
+	return cpu < 0 ? -1 : cpu;
+}
+
+/* Threads named like iovirt's go where their names say: vCPUs to one CPU, the rest to the other. */
+static void test_pin_threads(void **state)
+{
+	struct named_thread t[2] = { { .name = "vCPU 0" }, { .name = "virtio-net 52:5" } };
+	struct bench_pin p;
+	pthread_t th[2];
+	cpu_set_t saved;
+	unsigned vcpus;
+	int n;
+
+	bench_pin_default(&p);
+	if (p.vcpu < 0)
+		skip(); /* one CPU here: the default says why, nothing to pin */
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, named_thread_main, &t[i]), 0);
+	for (int i = 0; i < 2; i++)
+		while (!__atomic_load_n(&t[i].tid, __ATOMIC_ACQUIRE))
+			usleep(1000);
+	n = bench_pin_process(getpid(), "vCPU", &p, &vcpus);
+	assert_true(n >= 3); /* the two threads and this one */
+	assert_int_equal(vcpus, 1);
+	assert_int_equal(only_cpu(t[0].tid), p.vcpu);
+	assert_int_equal(only_cpu(t[1].tid), p.io);
+	assert_int_equal(only_cpu(gettid()), p.io);
+	for (int i = 0; i < 2; i++) {
+		__atomic_store_n(&t[i].go, 1, __ATOMIC_RELEASE);
+		pthread_join(th[i], NULL);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+	assert_int_equal(bench_pin_parse("vcpu=0,io=1023", &p), 0);
+	assert_int_equal(bench_pin_process(getpid(), "vCPU", &p, &vcpus), -EINVAL);
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +501,8 @@ int main(void)
 		cmocka_unit_test(test_ratios),
 		cmocka_unit_test(test_report_svg),
 		cmocka_unit_test(test_report_hostile),
+		cmocka_unit_test(test_pin_parse),
+		cmocka_unit_test(test_pin_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

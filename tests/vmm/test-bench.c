@@ -155,6 +155,9 @@ int main(int argc, char **argv)
 		}
 		TEST_ASSERT(ran >= (vhost_user ? 9u : 6u), "only %u cases ran (want the 3 workloads on "
 			    "iovirt-e1000 and iovirt-virtio%s)", ran, vhost_user ? " and iovirt-vhost-user" : "");
+		/* the default pinning when CPUs 0 and 1 are usable: one vCPU thread per sample */
+		TEST_ASSERT(strstr(json, "\"off_because\": \"") || strstr(json, "\"pinned_vcpus\": 1"),
+			    "bench.json: pinning on, but no sample pinned its vCPU thread");
 	}
 	printf("ok: iovirt bench --quick: %u cases ran, report in %s\n", ran, dir);
 	snprintf(path, sizeof(path), "%s/report.md", dir);
