@@ -189,9 +189,10 @@ static void counts_check(struct run *r, struct nic *nic)
 	}
 check:
 	if (s->host_counted != s->host_sent - s->host_drops) {
-		snprintf(s->error, sizeof(s->error), "counted %lld frames, sent %lld minus %lld "
-			 "dropped", (long long)s->host_counted, (long long)s->host_sent,
-			 (long long)s->host_drops);
+		if (!s->error[0]) /* the guest's own report, when it failed, says more */
+			snprintf(s->error, sizeof(s->error), "counted %lld frames, sent %lld minus "
+				 "%lld dropped", (long long)s->host_counted, (long long)s->host_sent,
+				 (long long)s->host_drops);
 		s->ok = false;
 	}
 }

@@ -29,14 +29,19 @@ void virtq_publish(struct virtq *q, uint16_t id)
 	q->avail[1] = q->avail_idx;
 }
 
+/*
+ * One load each (the used ring is 4-byte aligned, x86 little-endian): the device moves the
+ * index while the driver reads it, and an index read as two bytes can pair the old low byte
+ * with the new high byte (0x01ff between 0x00ff and 0x0100), 256 entries ahead.
+ */
 static uint16_t used_u16(const struct virtq *q, uint32_t off)
 {
-	return (uint16_t)(q->used[off] | q->used[off + 1] << 8);
+	return __atomic_load_n((const volatile uint16_t *)(q->used + off), __ATOMIC_ACQUIRE);
 }
 
 static uint32_t used_u32(const struct virtq *q, uint32_t off)
 {
-	return used_u16(q, off) | (uint32_t)used_u16(q, off + 2) << 16;
+	return __atomic_load_n((const volatile uint32_t *)(q->used + off), __ATOMIC_ACQUIRE);
 }
 
 int virtq_kick_needed(const struct virtq *q, uint16_t old_idx)
