@@ -257,9 +257,21 @@ static void test_shared_intx(void **state)
 
 struct hammer {
 	struct vm *vm;
+	struct probe *p;
 	uint8_t devfn;
 	unsigned iterations;
+	unsigned long raised_from; /* go on until the model thread raised 100 more than this */
 };
+
+static unsigned long probe_raised(struct probe *p)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->raised;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
 
 static void ecam_write32(struct vm *vm, uint8_t devfn, unsigned reg, uint32_t v)
 {
@@ -276,12 +288,16 @@ static uint32_t ecam_read32(struct vm *vm, uint8_t devfn, unsigned reg)
 	return v;
 }
 
-/* A vCPU's view: toggle INTX_DISABLE and decoding, move BAR0, read things back. */
+/*
+ * A vCPU's view: toggle INTX_DISABLE and decoding, move BAR0, read things back; at least
+ * h->iterations times, and until the model's thread has run alongside (a loaded machine
+ * may not schedule it at all during a fixed number of rounds).
+ */
 static void *hammer_cfg(void *arg)
 {
 	struct hammer *h = arg;
 
-	for (unsigned i = 0; i < h->iterations; i++) {
+	for (unsigned i = 0; i < h->iterations || probe_raised(h->p) < h->raised_from + 100; i++) {
 		uint32_t cmd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | (i & 1 ? PCI_COMMAND_INTX_DISABLE : 0);
 
 		ecam_write32(h->vm, h->devfn, PCI_COMMAND, i % 7 ? cmd : 0);
@@ -311,13 +327,14 @@ static void test_lock_order_under_load(void **state)
 	root = plug(&vm, &p, 1, NULL);
 	probe_start(p);
 	for (int i = 0; i < 2; i++) {
-		h[i] = (struct hammer){ .vm = &vm, .devfn = p->dev.devfn, .iterations = 20000 };
+		h[i] = (struct hammer){ .vm = &vm, .p = p, .devfn = p->dev.devfn, .iterations = 20000,
+					.raised_from = probe_raised(p) };
 		assert_int_equal(pthread_create(&t[i], NULL, hammer_cfg, &h[i]), 0);
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	probe_quiesce(&p->dev);
-	assert_true(p->raised > 0);
+	assert_true(p->raised >= h[0].raised_from + 100);
 	assert_true(p->cfg_writes >= 2 * 2 * 20000);
 	pci_intx_set(&p->dev, 1);
 	assert_true(pci_root_intx_line(root, p->dev.intx_gsi));
