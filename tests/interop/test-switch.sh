@@ -448,7 +448,9 @@ scenario_errors() {
 	expect_fail 2 "nothing to switch"
 	expect_fail 2 "expected PATH" --port ",client"
 	expect_fail 2 "given twice" --port "$tmp/a.sock" --port "$tmp/a.sock,server"
-	expect_fail 2 "expected switch, reflect or sink" --port "$tmp/a.sock" --mode hub
+	expect_fail 2 "expected switch, reflect, sink or gen" --port "$tmp/a.sock" --mode hub
+	expect_fail 2 "--mode gen and --gen go together" --port "$tmp/a.sock" --mode gen
+	expect_fail 2 "expected size=60..1514" --port "$tmp/a.sock" --mode gen --gen size=59
 	expect_fail 2 "CPU list" --port "$tmp/a.sock" --cores "1) --vdev x ("
 	expect_fail 1 "directory does not exist" --port "$tmp/no/a.sock"
 	touch "$tmp/file"
