@@ -21,6 +21,16 @@ const char *fake_dev_attr(const struct fake *f, const char *bdf, const char *att
 	return buf;
 }
 
+const char *fake_driver_of(const struct fake *f, const char *bdf)
+{
+	static char drv[PCI_DRIVER_LEN];
+	char path[PATH_MAX];
+
+	if (sysfs_read_link_name(fake_dev_attr(f, bdf, "driver", path), drv, sizeof(drv)))
+		drv[0] = '\0';
+	return drv;
+}
+
 void fake_run(const char *fmt, const char *a, const char *b)
 {
 	char cmd[3 * PATH_MAX];

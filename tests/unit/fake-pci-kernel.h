@@ -45,6 +45,9 @@ void fake_free(struct fake *f);
 /* "<sys>/bus/pci/devices/<bdf>/<attr>" into buf (PATH_MAX bytes). */
 const char *fake_dev_attr(const struct fake *f, const char *bdf, const char *attr, char *buf);
 
+/* The driver bdf is bound to now; "" for none (a static buffer). */
+const char *fake_driver_of(const struct fake *f, const char *bdf);
+
 /* One sysfs write as the kernel takes it (bind_opts.write). 0 or -errno. */
 int fake_write(void *opaque, const char *path, const char *value);
 

@@ -42,16 +42,6 @@ static int fake_teardown(void **state)
 	return 0;
 }
 
-static const char *driver_of(const struct fake *f, const char *bdf)
-{
-	static char drv[PCI_DRIVER_LEN];
-	char path[PATH_MAX];
-
-	if (sysfs_read_link_name(fake_dev_attr(f, bdf, "driver", path), drv, sizeof(drv)))
-		drv[0] = '\0';
-	return drv;
-}
-
 static const char *override_of(const struct fake *f, const char *bdf)
 {
 	static char ovr[PCI_DRIVER_LEN];
@@ -136,7 +126,7 @@ static void test_bind_then_nothing_to_do(void **state)
 	assert_int_equal(plan.steps[0].outcome, BIND_DONE);
 	bind_plan_free(&plan);
 	assert_int_equal(f->modprobes, 1);
-	assert_string_equal(driver_of(f, bdf), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, bdf), "vfio-pci");
 	assert_string_equal(override_of(f, bdf), "vfio-pci");
 	assert_true(remembered(f, bdf, prev));
 	assert_string_equal(prev, "e1000e");
@@ -166,7 +156,7 @@ static void test_unbind_restores_then_nothing_to_do(void **state)
 	assert_string_equal(plan.steps[0].to, "e1000e");
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), 0);
 	bind_plan_free(&plan);
-	assert_string_equal(driver_of(f, bdf), "e1000e");
+	assert_string_equal(fake_driver_of(f, bdf), "e1000e");
 	assert_string_equal(override_of(f, bdf), "(null)");
 	assert_false(remembered(f, bdf, NULL));
 
@@ -209,7 +199,7 @@ static void test_unbind_refused_while_group_open(void **state)
 	assert_contains(plan.steps[0].why, "/dev/vfio/3 is in use by PID 4242 (qemu-kvm)");
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), -EPERM);
 	bind_plan_free(&plan);
-	assert_string_equal(driver_of(f, bdf), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, bdf), "vfio-pci");
 }
 
 /* A device that had no driver before bind has none after unbind. */
@@ -220,11 +210,11 @@ static void test_unbind_restores_no_driver(void **state)
 	char prev[PCI_DRIVER_LEN];
 
 	assert_int_equal(do_bind(f, bdf), 0);
-	assert_string_equal(driver_of(f, bdf), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, bdf), "vfio-pci");
 	assert_true(remembered(f, bdf, prev));
 	assert_string_equal(prev, "");
 	assert_int_equal(do_unbind(f, bdf), 0);
-	assert_string_equal(driver_of(f, bdf), "");
+	assert_string_equal(fake_driver_of(f, bdf), "");
 	assert_string_equal(override_of(f, bdf), "(null)");
 	assert_false(remembered(f, bdf, NULL));
 }
@@ -241,7 +231,7 @@ static void test_unbind_restores_remembered_driver(void **state)
 	assert_int_equal(do_bind(f, bdf), 0);
 	assert_int_equal(bind_state_save(f->state, bdf, "pci-stub"), 0);
 	assert_int_equal(do_unbind(f, bdf), 0);
-	assert_string_equal(driver_of(f, bdf), "pci-stub");
+	assert_string_equal(fake_driver_of(f, bdf), "pci-stub");
 	assert_string_equal(override_of(f, bdf), "(null)");
 }
 
@@ -260,7 +250,7 @@ static void test_unbind_without_state_lets_kernel_pick(void **state)
 	assert_contains(plan.steps[0].why, "the kernel picks the driver");
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), 0);
 	bind_plan_free(&plan);
-	assert_string_equal(driver_of(f, bdf), "e1000e");
+	assert_string_equal(fake_driver_of(f, bdf), "e1000e");
 	assert_string_equal(override_of(f, bdf), "(null)");
 }
 
@@ -334,7 +324,7 @@ static void test_refuse_default_route(void **state)
 	assert_contains(plan.steps[0].why, "--force: enp0s4 carries the host's default route");
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), 0);
 	bind_plan_free(&plan);
-	assert_string_equal(driver_of(f, bdf), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, bdf), "vfio-pci");
 }
 
 static void test_refuse_other_route(void **state)
@@ -415,7 +405,7 @@ static void test_one_refusal_stops_all(void **state)
 	assert_int_equal(plan.n_refused, 1);
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), -EPERM);
 	assert_int_equal(f->writes, 0);
-	assert_string_equal(driver_of(f, "0000:00:03.0"), "e1000e");
+	assert_string_equal(fake_driver_of(f, "0000:00:03.0"), "e1000e");
 	bind_plan_free(&plan);
 }
 
@@ -434,8 +424,8 @@ static void test_group_binds_every_member(void **state)
 	assert_int_equal(plan.n_change, 2);
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), 0);
 	bind_plan_free(&plan);
-	assert_string_equal(driver_of(f, "0000:06:00.0"), "vfio-pci");
-	assert_string_equal(driver_of(f, "0000:06:00.1"), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, "0000:06:00.0"), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, "0000:06:00.1"), "vfio-pci");
 	assert_true(remembered(f, "0000:06:00.1", NULL));
 
 	/* the ICH9-like group holds an ISA bridge, which stays refused */
@@ -452,7 +442,7 @@ static void assert_untouched(const struct fake *f, const char *const *bdfs, cons
 			     size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		assert_string_equal(driver_of(f, bdfs[i]), drivers[i]);
+		assert_string_equal(fake_driver_of(f, bdfs[i]), drivers[i]);
 		assert_string_equal(override_of(f, bdfs[i]), "(null)");
 		assert_false(remembered(f, bdfs[i], NULL));
 	}
@@ -479,7 +469,7 @@ static void test_bind_rollback_at_each_write(void **state)
 		if (n == 9) {
 			assert_int_equal(ret, 0);
 			for (size_t i = 0; i < 3; i++)
-				assert_string_equal(driver_of(f, bdfs[i]), "vfio-pci");
+				assert_string_equal(fake_driver_of(f, bdfs[i]), "vfio-pci");
 		} else {
 			bool failed_seen = false;
 
@@ -525,13 +515,13 @@ static void test_bind_rollback_on_wrong_driver(void **state)
 	assert_contains(plan.steps[1].why, "returning it to e1000e failed");
 	bind_plan_free(&plan);
 	/* 00:04.0's own rollback probed while the fake kernel still ignored it: left unbound, said so */
-	assert_string_equal(driver_of(f, bdfs[1]), "");
+	assert_string_equal(fake_driver_of(f, bdfs[1]), "");
 	assert_string_equal(override_of(f, bdfs[1]), "(null)");
 	f->probe_ignores = NULL;
 	snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", f->sys);
 	assert_int_equal(fake_write(f, path, bdfs[1]), 0);
 	assert_untouched(f, bdfs, drivers, 1);
-	assert_string_equal(driver_of(f, bdfs[1]), "e1000e");
+	assert_string_equal(fake_driver_of(f, bdfs[1]), "e1000e");
 	assert_true(remembered(f, bdfs[1], prev)); /* kept: the device never got back by itself */
 	assert_string_equal(prev, "e1000e");
 }
@@ -557,7 +547,7 @@ static void test_unbind_rollback_at_each_write(void **state)
 		for (size_t i = 0; i < 3; i++) {
 			char prev[PCI_DRIVER_LEN];
 
-			assert_string_equal(driver_of(f, bdfs[i]), ret ? "vfio-pci" : i ? "igb" : "e1000e");
+			assert_string_equal(fake_driver_of(f, bdfs[i]), ret ? "vfio-pci" : i ? "igb" : "e1000e");
 			assert_string_equal(override_of(f, bdfs[i]), ret ? "vfio-pci" : "(null)");
 			assert_int_equal(remembered(f, bdfs[i], prev), ret != 0);
 			if (ret)
@@ -579,7 +569,7 @@ static void test_modprobe(void **state)
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), -ENOENT);
 	assert_contains(plan.error, "vfio-pci driver is not loaded");
 	assert_int_equal(f->writes, 0);
-	assert_string_equal(driver_of(f, bdf), "e1000e");
+	assert_string_equal(fake_driver_of(f, bdf), "e1000e");
 	f->modprobe_ret = 0;
 	assert_int_equal(bind_plan_apply(&f->opts, &plan), 0);
 	assert_int_equal(f->modprobes, 2);

@@ -44,16 +44,6 @@ static long pf_attr(const struct fake *f, const char *attr)
 	return sysfs_read_long(fake_dev_attr(f, PF, attr, path), &v) ? -1 : v;
 }
 
-static const char *driver_of(const struct fake *f, const char *bdf)
-{
-	static char drv[PCI_DRIVER_LEN];
-	char path[PATH_MAX];
-
-	if (sysfs_read_link_name(fake_dev_attr(f, bdf, "driver", path), drv, sizeof(drv)))
-		drv[0] = '\0';
-	return drv;
-}
-
 /* The PF with no VFs and autoprobe on, as a host boots. */
 static int setup(void **state)
 {
@@ -115,8 +105,8 @@ static void test_apply_then_nothing_changes(void **state)
 	assert_int_equal(r.bound, 2);
 	assert_int_equal(pf_attr(f, "sriov_numvfs"), 2);
 	assert_int_equal(pf_attr(f, "sriov_drivers_autoprobe"), 0);
-	assert_string_equal(driver_of(f, VF0), "vfio-pci");
-	assert_string_equal(driver_of(f, VF1), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, VF0), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, VF1), "vfio-pci");
 	writes = f->writes;
 	assert_int_equal(apply(f, 2, NULL, &r, msg), 0);
 	assert_false(r.numvfs_changed);
@@ -134,13 +124,13 @@ static void test_other_count_goes_through_zero(void **state)
 	char msg[SRIOV_MSG_LEN];
 
 	assert_int_equal(sriov_numvfs_set(&f->env, PF, 1, SRIOV_AUTOPROBE_KEEP, &n, NULL, 0), 0);
-	assert_string_equal(driver_of(f, VF0), "nvme");
+	assert_string_equal(fake_driver_of(f, VF0), "nvme");
 	assert_int_equal(apply(f, 2, NULL, &r, msg), 0);
 	assert_int_equal(r.numvfs_before, 1);
 	assert_true(r.numvfs_changed);
 	assert_int_equal(pf_attr(f, "sriov_numvfs"), 2);
-	assert_string_equal(driver_of(f, VF0), "vfio-pci");
-	assert_string_equal(driver_of(f, VF1), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, VF0), "vfio-pci");
+	assert_string_equal(fake_driver_of(f, VF1), "vfio-pci");
 }
 
 /* Three asked, the driver makes two (the fixture has two): undone, with the reason. */
@@ -188,7 +178,7 @@ static void test_bind_failure_at_each_write_is_undone(void **state)
 		assert_true(r.rolled_back);
 		assert_int_equal(r.rollback_failures, 0);
 		assert_untouched(f);
-		assert_string_equal(driver_of(f, VF0), "");
+		assert_string_equal(fake_driver_of(f, VF0), "");
 	}
 	assert_int_equal(ret, 0);
 	assert_true(k > 4); /* at least driver_override and drivers_probe for each VF */
@@ -212,7 +202,7 @@ static void test_refused_vf_is_undone(void **state)
 	assert_contains(msg, "0000:00:04.0");
 	assert_true(r.rolled_back);
 	assert_untouched(f);
-	assert_string_equal(driver_of(f, "0000:00:04.0"), "e1000e");
+	assert_string_equal(fake_driver_of(f, "0000:00:04.0"), "e1000e");
 }
 
 /* A netlink peer for a network PF: records each VF's MAC, refuses one VF when told. */
