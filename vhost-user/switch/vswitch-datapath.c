@@ -115,9 +115,9 @@ void vswitch_forward(struct vswitch *sw, struct vswitch_port *in, struct rte_mbu
 
 /*
  * Gen mode: offer port p a burst of test frames (flow 0, sequence numbers from 0, one
- * mbuf each) and count what its guest took. Lossless: a frame the ring has no room
- * for is built again, with the same sequence number, at a later poll. Returns how
- * many were taken.
+ * mbuf each), no more than its guest has buffers posted for, and count what it took.
+ * Lossless: a frame the ring did not take is built again, with the same sequence number,
+ * at a later poll. Returns how many were taken.
  */
 static uint16_t gen_offer(struct vswitch *sw, struct vswitch_port *p)
 {
@@ -125,8 +125,10 @@ static uint16_t gen_offer(struct vswitch *sw, struct vswitch_port *p)
 	uint64_t left = sw->gen_count ? sw->gen_count - p->gen_next : VSWITCH_BURST;
 	uint16_t n = left < VSWITCH_BURST ? (uint16_t)left : VSWITCH_BURST, sent;
 
-	if (p->kind != VSWITCH_PORT_VHOST || p->seen_vid < 0 || !n ||
-	    rte_pktmbuf_alloc_bulk(sw->pool, m, n))
+	if (p->kind != VSWITCH_PORT_VHOST)
+		return 0;
+	n = RTE_MIN(n, vswitch_vhost_room(p)); /* a full ring costs no frame building */
+	if (!n || rte_pktmbuf_alloc_bulk(sw->pool, m, n))
 		return 0;
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)sw->gen_size);

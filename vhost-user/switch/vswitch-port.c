@@ -167,6 +167,13 @@ uint16_t vswitch_vhost_rx(struct vswitch *sw, struct vswitch_port *p, struct rte
 	return rte_vhost_dequeue_burst(p->seen_vid, VSWITCH_GUEST_TXQ, sw->pool, pkts, VSWITCH_BURST);
 }
 
+uint16_t vswitch_vhost_room(const struct vswitch_port *p)
+{
+	if (p->seen_vid < 0 || !atomic_load_explicit(&p->rxq_on, memory_order_relaxed))
+		return 0;
+	return rte_vhost_avail_entries(p->seen_vid, VSWITCH_GUEST_RXQ);
+}
+
 uint16_t vswitch_vhost_tx(struct vswitch_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
 	if (p->seen_vid < 0)

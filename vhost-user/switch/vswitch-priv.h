@@ -56,6 +56,8 @@ int vswitch_vhost_start(struct vswitch *sw, struct vswitch_port *p) __must_check
 void vswitch_vhost_stop(struct vswitch_port *p);
 uint16_t vswitch_vhost_rx(struct vswitch *sw, struct vswitch_port *p, struct rte_mbuf **pkts);
 uint16_t vswitch_vhost_tx(struct vswitch_port *p, struct rte_mbuf **pkts, uint16_t n);
+/* Buffers the guest has posted on its receive queue and the port has not filled yet. */
+uint16_t vswitch_vhost_room(const struct vswitch_port *p);
 
 /* vswitch-uplink.c: the DPDK ethdev uplink. */
 int vswitch_uplink_start(struct vswitch *sw, struct vswitch_port *p) __must_check;
