@@ -41,7 +41,8 @@ static const char usage[] =
 	"                       VF...` per guest, detached, its CPUs and memory bound\n"
 	"                       to the PF's NUMA node, and print the PIDs. A guest that\n"
 	"                       fails within 2 s stops the others\n"
-	"  --log-dir DIR        the guests' output: DIR/split-guest-G.log (default .)\n"
+	"  --log-dir DIR        the guests' output: DIR/split-guest-G.log (default .;\n"
+	"                       created when missing, checked before anything changes)\n"
 	"  --export k8s         the VF pool as the SR-IOV network device plugin's\n"
 	"                       config.json resource list (VFs bound to vfio-pci)\n"
 	"  --export libvirt     each guest's <hostdev> (or <interface type='hostdev'>\n"
@@ -248,6 +249,8 @@ static int split_apply(const struct split_args *a, struct split_plan *plan)
 
 	if (fault && fault[0] && parse_uint(fault, 1, 1000000, &bopts.fault_write))
 		return cli_usage_error(self(), "%s='%s': not a write number from 1", FAULT_ENV, fault);
+	if (a->launch && split_launch_check_log_dir(a->log_dir, msg, sizeof(msg)))
+		return cli_fail_json(self(), a->json, "%s; nothing was changed", msg);
 	if (live && host_routes_read(&routes))
 		return cli_fail_json(self(), a->json, "cannot read the host's routes, so no VF is known "
 				     "to be safe to hand over");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,24 @@ static int settle(struct split_guest *guests, unsigned n, char *msg, size_t msgl
 		 (int)guests[failed].pid, guests[failed].exit_status, guests[failed].log);
 	stop_all(guests, n);
 	return -ECHILD;
+}
+
+int split_launch_check_log_dir(const char *log_dir, char *msg, size_t msglen)
+{
+	struct stat st;
+	int err = 0;
+
+	if (mkdir(log_dir, 0755) && errno != EEXIST)
+		err = errno;
+	else if (stat(log_dir, &st))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	else if (faccessat(AT_FDCWD, log_dir, W_OK | X_OK, AT_EACCESS))
+		err = errno;
+	if (err)
+		snprintf(msg, msglen, "cannot write the guests' logs in %s: %s", log_dir, strerror(err));
+	return -err;
 }
 
 int split_launch(const struct split_plan *plan, char *const *run_args, size_t n_args,

@@ -178,6 +178,25 @@ check split-launch-json 0 '^launched 2$' -- launched_json
 check split-launch-failure 1 'guest 0 \(PID [0-9]+\) ended with status [1-9][0-9]* at once; its output: .*split-guest-0.log; the VFs stay bound' -- \
 	launch -- --guest /nonexistent
 
+# A log directory that cannot be written fails before a guest is started or a VF touched,
+# naming the directory (a parent that is a regular file fails even for root); one that
+# is missing is created.
+touch "$tmp/launch/afile"
+check split-launch-log-dir-parent-file 1 "cannot write the guests' logs in .*/afile/logs: Not a directory; nothing was changed" -- \
+	launch --log-dir "$tmp/launch/afile/logs" -- --help
+check split-launch-log-dir-file 1 "cannot write the guests' logs in .*/afile: Not a directory; nothing was changed" -- \
+	launch --json --log-dir "$tmp/launch/afile" -- --help
+check split-launch-log-dir-made 0 'usage: iovirt run' -- \
+	eval 'launch --log-dir "$tmp/launch/new-logs" -- --help >/dev/null && cat "$tmp/launch/new-logs/split-guest-0.log"'
+unbound_untouched() { # VFs still on nvme: without the check first, --apply would rebind them
+	rm -rf "$tmp/launch" && mkdir -p "$tmp/launch" && cp -a "$fixtures/bind-host" "$tmp/launch/sys"
+	mkdir -p "$tmp/launch/sys/bus/pci/drivers/vfio-pci" && cp -a "$tmp/launch/sys" "$tmp/launch/before"
+	touch "$tmp/launch/afile"
+	launch --log-dir "$tmp/launch/afile/logs" -- --help
+	[ $? -eq 1 ] && diff -r --no-dereference "$tmp/launch/before" "$tmp/launch/sys" && echo untouched
+}
+check split-launch-log-dir-first 0 '^untouched$' -- unbound_untouched
+
 # The oracle: the same VF settings through ip and through iovirt, captured by the shim,
 # must be the same request (sequence numbers aside; libnl marks nests with NLA_F_NESTED,
 # which the kernel masks off, iproute2 does not).
