@@ -20,7 +20,7 @@ static void vfio_caps_walk(const void *info, size_t len, uint32_t first, vfio_ca
 
 	for (unsigned n = 0; n < VFIO_CAPS_MAX; n++) {
 		/* A capability never overlaps the fixed part: argsz, flags... come first. */
-		if (off < 2 * sizeof(uint32_t) || off > len || len - off < sizeof(h))
+		if (off < 2 * sizeof(uint32_t) || !vfio_dev_range_within(off, sizeof(h), len))
 			return;
 		memcpy(&h, buf + off, sizeof(h));
 		fn(buf, h.id, off, len - off, opaque);
@@ -28,11 +28,6 @@ static void vfio_caps_walk(const void *info, size_t len, uint32_t first, vfio_ca
 			return;
 		off = h.next;
 	}
-}
-
-static bool vfio_caps_area_ok(uint64_t offset, uint64_t size, uint64_t region_size)
-{
-	return size && offset <= region_size && size <= region_size - offset;
 }
 
 static void vfio_caps_sparse(const uint8_t *buf, size_t off, size_t room,
@@ -49,7 +44,7 @@ static void vfio_caps_sparse(const uint8_t *buf, size_t off, size_t room,
 	r->n_areas = 0;
 	for (size_t i = 0; i < s.nr_areas && i < fit && r->n_areas < VFIO_DEV_MAX_SPARSE; i++) {
 		memcpy(&a, buf + off + sizeof(s) + i * sizeof(a), sizeof(a));
-		if (!vfio_caps_area_ok(a.offset, a.size, r->size))
+		if (!a.size || !vfio_dev_range_within(a.offset, a.size, r->size))
 			continue;
 		r->areas[r->n_areas].offset = a.offset;
 		r->areas[r->n_areas].size = a.size;

@@ -106,6 +106,17 @@ struct vfio_dev {
 	struct vfio_dev_dma_stats dma;
 };
 
+/*
+ * Whether the range [off, off + size) lies within [0, len): true when
+ * off <= len and size <= len - off. off + size is never computed, so no
+ * value of the three can overflow into a false yes. An empty range
+ * (size 0) is within when off <= len; callers that refuse one say so.
+ */
+static inline bool vfio_dev_range_within(uint64_t off, uint64_t size, uint64_t len)
+{
+	return off <= len && size <= len - off;
+}
+
 /* Wrappers: argument checks and accounting, then the transport. */
 int vfio_dev_region_info(struct vfio_dev *d, unsigned index, struct vfio_dev_region *out)
 	__must_check;

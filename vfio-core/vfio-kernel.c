@@ -132,7 +132,7 @@ static int vfio_kernel_region_span(struct vfio_kernel *k, unsigned index, uint64
 {
 	const struct vfio_kernel_region *kr = &k->regions[index];
 
-	if (off > kr->size || len > kr->size - off)
+	if (!vfio_dev_range_within(off, len, kr->size))
 		return -EINVAL;
 	if (kr->offset + off > (uint64_t)INT64_MAX - len)
 		return -EOVERFLOW;
@@ -177,8 +177,8 @@ static ssize_t vfio_kernel_region_write(struct vfio_dev *d, unsigned index, uint
 static bool vfio_kernel_in_area(const struct vfio_dev_region *r, uint64_t off, uint64_t len)
 {
 	for (unsigned i = 0; i < r->n_areas; i++)
-		if (off >= r->areas[i].offset && len <= r->areas[i].size &&
-		    off - r->areas[i].offset <= r->areas[i].size - len)
+		if (off >= r->areas[i].offset &&
+		    vfio_dev_range_within(off - r->areas[i].offset, len, r->areas[i].size))
 			return true;
 	return false;
 }

@@ -35,7 +35,8 @@ static uint8_t *fake_region_ptr(struct fake_vfio *f, unsigned index, uint64_t of
 	uint8_t *base = index == VFIO_PCI_CONFIG_REGION_INDEX ? f->cfg :
 			index < FAKE_VFIO_REGIONS ? f->region_mem[index] : NULL;
 
-	if (!base || off >= f->regions[index].size || len > f->regions[index].size - off)
+	/* the wrappers refuse len 0, so an in-range access starts before the end */
+	if (!base || !vfio_dev_range_within(off, len, f->regions[index].size))
 		return NULL;
 	return base + off;
 }

@@ -153,6 +153,22 @@ static void test_region_checks(void **state)
 	assert_int_equal(vfio_dev_irq_mask(&dev, VFIO_PCI_INTX_IRQ_INDEX), -EOPNOTSUPP);
 }
 
+/* The range check the transports and the passthrough device share, at its edges. */
+static void test_range_within(void **state)
+{
+	assert_true(vfio_dev_range_within(0, 4096, 4096));
+	assert_true(vfio_dev_range_within(4092, 4, 4096));
+	assert_true(vfio_dev_range_within(4096, 0, 4096));
+	assert_false(vfio_dev_range_within(4093, 4, 4096));
+	assert_false(vfio_dev_range_within(4097, 0, 4096));
+	assert_false(vfio_dev_range_within(0, 4097, 4096));
+	/* off + size wraps to a small number: still outside */
+	assert_false(vfio_dev_range_within(8, UINT64_MAX - 4, 4096));
+	assert_false(vfio_dev_range_within(UINT64_MAX, 2, 4096));
+	assert_true(vfio_dev_range_within(UINT64_MAX - 1, 1, UINT64_MAX));
+	assert_false(vfio_dev_range_within(UINT64_MAX - 1, 2, UINT64_MAX));
+}
+
 static void test_irq_checks(void **state)
 {
 	int fds[2] = { 3, 4 };
@@ -630,6 +646,7 @@ int main(void)
 {
 	const struct CMUnitTest wrappers[] = {
 		cmocka_unit_test_setup(test_region_checks, tiny_setup),
+		cmocka_unit_test(test_range_within),
 		cmocka_unit_test_setup(test_irq_checks, tiny_setup),
 		cmocka_unit_test_setup(test_dma_accounting, tiny_setup),
 		cmocka_unit_test_setup(test_dma_transport_errors_not_counted, tiny_setup),

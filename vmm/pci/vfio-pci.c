@@ -754,7 +754,7 @@ static void bar_mmap(struct vfio_pci *v, unsigned n)
 		void *hva;
 
 		if (!a->size || (a->offset | a->size) & (VFIO_PCI_PAGE - 1) ||
-		    a->offset + a->size > b->info.size || a->offset + a->size < a->offset)
+		    !vfio_dev_range_within(a->offset, a->size, b->info.size))
 			continue;
 		if (vfio_dev_region_mmap(v->vdev, VFIO_PCI_BAR0_REGION_INDEX + n, a->offset,
 					 a->size, &hva)) {
@@ -815,8 +815,8 @@ static void vfio_pci_bar_moved(struct pci_device *dev, unsigned bar, bool mapped
 
 static bool bar_access_ok(struct vfio_pci *v, unsigned bar, uint64_t off, unsigned len)
 {
-	return bar < PCI_NUM_BARS && len && len <= 8 && off < v->dev.bars[bar].size &&
-	       len <= v->dev.bars[bar].size - off;
+	return bar < PCI_NUM_BARS && len && len <= 8 &&
+	       vfio_dev_range_within(off, len, v->dev.bars[bar].size);
 }
 
 static void vfio_pci_bar_read(struct pci_device *dev, unsigned bar, uint64_t off, uint8_t *data,
