@@ -3,7 +3,8 @@
  * checksums and lengths of every table, MADT entries for 1, 2, 64 and 255
  * CPUs, FADT hardware-reduced sleep registers, MCFG, and a DSDT whose AML is
  * walked by an independent decoder (PkgLength encodings, names, packages,
- * buffers and the resource descriptors inside them).
+ * buffers and the resource descriptors inside them), and the host bridge's
+ * _OSC run by a small AML interpreter of the test's own.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -439,6 +440,15 @@ static void aml_termlist(const uint8_t *p, const uint8_t *end, const char *scope
 			snprintf(w->objs[w->n].path, 64, "%s", path);
 			w->objs[w->n].data = start;
 			w->objs[w->n++].end = p;
+		} else if (*p == 0x14) {               /* Method: recorded from its flags byte */
+			p++;
+			body_end = aml_pkglen(&p, end, w);
+			aml_namestring(&p, body_end, scope, path);
+			assert_true(p < body_end && w->n < 256);
+			snprintf(w->objs[w->n].path, 64, "%s", path);
+			w->objs[w->n].data = p;
+			w->objs[w->n++].end = body_end;
+			p = body_end;
 		} else if (*p == 0x10 || (*p == 0x5b && p + 1 < end && p[1] == 0x82)) {
 			p += *p == 0x10 ? 1 : 2;       /* Scope, Device */
 			body_end = aml_pkglen(&p, end, w);
@@ -570,6 +580,302 @@ static void test_dsdt(void **state)
 	free(vm.ram);
 }
 
+/* ---- a small AML interpreter for the control methods of the DSDT ---- */
+
+/* A value: an integer, or a buffer (the test's own memory, or a literal in the table). */
+struct aml_value {
+	bool is_buf;
+	uint64_t i;
+	uint8_t *buf;
+	size_t len;
+};
+
+/* A DWord buffer field (CreateDWordField). */
+struct aml_field {
+	char name[5];
+	uint8_t *buf;
+	size_t off;
+};
+
+struct aml_run {
+	struct aml_value arg[7], local[8];
+	struct aml_field field[8];
+	int nfields;
+	bool returned;
+	struct aml_value ret;
+};
+
+static struct aml_value aml_int_value(uint64_t v)
+{
+	return (struct aml_value){ .i = v };
+}
+
+static uint64_t aml_to_int(struct aml_value v)
+{
+	assert_false(v.is_buf);
+	return v.i;
+}
+
+/* A NameSeg of the method's scope (the only names a method of ours refers to). */
+static struct aml_field *run_field(struct aml_run *r, const uint8_t **p, const uint8_t *end)
+{
+	char name[5] = { 0 };
+
+	aml_seg(p, end, name);
+	for (int i = 0; i < r->nfields; i++)
+		if (!strcmp(r->field[i].name, name))
+			return &r->field[i];
+	fail_msg("AML refers to %s, which the method did not create", name);
+	return NULL;
+}
+
+static struct aml_value run_expr(struct aml_run *r, const uint8_t **p, const uint8_t *end);
+
+/* Store v into the SuperName at *p: a Local, an Arg, a DWord field or nothing (0x00). */
+static void run_target(struct aml_run *r, const uint8_t **p, const uint8_t *end, struct aml_value v)
+{
+	uint8_t op;
+
+	assert_true(*p < end);
+	op = **p;
+	if (op == 0x00) {
+		(*p)++;
+	} else if (op >= 0x60 && op <= 0x67) {
+		r->local[op - 0x60] = v;
+		(*p)++;
+	} else if (op >= 0x68 && op <= 0x6e) {
+		r->arg[op - 0x68] = v;
+		(*p)++;
+	} else {
+		struct aml_field *f = run_field(r, p, end);
+
+		le_put(f->buf + f->off, 4, (uint32_t)aml_to_int(v));
+	}
+}
+
+static struct aml_value run_expr(struct aml_run *r, const uint8_t **p, const uint8_t *end)
+{
+	struct aml_value a, b, v;
+	const uint8_t *bend;
+	uint8_t op;
+
+	assert_true(*p < end);
+	op = **p;
+	switch (op) {
+	case 0x00: case 0x01: case 0xff: case 0x0a: case 0x0b: case 0x0c: case 0x0e:
+		return aml_int_value(aml_integer(p, end));
+	case 0x60: case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66: case 0x67:
+		(*p)++;
+		return r->local[op - 0x60];
+	case 0x68: case 0x69: case 0x6a: case 0x6b: case 0x6c: case 0x6d: case 0x6e:
+		(*p)++;
+		return r->arg[op - 0x68];
+	case 0x11: {                                   /* Buffer */
+		struct aml_walk w = { .n = 0 };
+
+		(*p)++;
+		bend = aml_pkglen(p, end, &w);
+		v = (struct aml_value){ .is_buf = true };
+		v.len = aml_integer(p, bend);
+		assert_int_equal(v.len, (size_t)(bend - *p));
+		v.buf = (uint8_t *)*p;
+		*p = bend;
+		return v;
+	}
+	case 0x92:                                     /* LNot */
+		(*p)++;
+		return aml_int_value(aml_to_int(run_expr(r, p, end)) ? 0 : UINT64_MAX);
+	case 0x93:                                     /* LEqual */
+		(*p)++;
+		a = run_expr(r, p, end);
+		b = run_expr(r, p, end);
+		assert_int_equal(a.is_buf, b.is_buf);
+		if (a.is_buf)
+			return aml_int_value(a.len == b.len && !memcmp(a.buf, b.buf, a.len) ? UINT64_MAX : 0);
+		return aml_int_value(a.i == b.i ? UINT64_MAX : 0);
+	case 0x7b:                                     /* And */
+	case 0x7d:                                     /* Or */
+		(*p)++;
+		a = run_expr(r, p, end);
+		b = run_expr(r, p, end);
+		v = aml_int_value(op == 0x7b ? aml_to_int(a) & aml_to_int(b) : aml_to_int(a) | aml_to_int(b));
+		run_target(r, p, end, v);
+		return v;
+	default:
+		if (aml_namechar(op, true)) {
+			struct aml_field *f = run_field(r, p, end);
+
+			return aml_int_value(le_get(f->buf + f->off, 4));
+		}
+		fail_msg("AML opcode 0x%02x is not in the interpreter's subset", op);
+		return aml_int_value(0);
+	}
+}
+
+static void run_terms(struct aml_run *r, const uint8_t *p, const uint8_t *end)
+{
+	struct aml_walk w = { .n = 0 };
+
+	while (p < end && !r->returned) {
+		const uint8_t *bend;
+		struct aml_value v;
+		bool taken;
+
+		switch (*p) {
+		case 0x8a: {                                   /* CreateDWordField */
+			struct aml_field *f;
+			uint64_t off;
+
+			p++;
+			v = run_expr(r, &p, end);
+			off = aml_to_int(run_expr(r, &p, end));
+			assert_true(v.is_buf && off + 4 <= v.len && r->nfields < 8);
+			f = &r->field[r->nfields++];
+			memset(f->name, 0, sizeof(f->name));
+			aml_seg(&p, end, f->name);
+			f->buf = v.buf;
+			f->off = off;
+			break;
+		}
+		case 0xa0:                                     /* If, and an Else after it */
+			p++;
+			bend = aml_pkglen(&p, end, &w);
+			taken = aml_to_int(run_expr(r, &p, bend)) != 0;
+			if (taken)
+				run_terms(r, p, bend);
+			p = bend;
+			if (p < end && *p == 0xa1) {
+				p++;
+				bend = aml_pkglen(&p, end, &w);
+				if (!taken)
+					run_terms(r, p, bend);
+				p = bend;
+			}
+			break;
+		case 0x70:                                     /* Store */
+			p++;
+			v = run_expr(r, &p, end);
+			run_target(r, &p, end, v);
+			break;
+		case 0x7b:
+		case 0x7d:
+			(void)run_expr(r, &p, end);
+			break;
+		case 0xa4:                                     /* Return */
+			p++;
+			r->ret = run_expr(r, &p, end);
+			r->returned = true;
+			break;
+		default:
+			fail_msg("AML statement 0x%02x is not in the interpreter's subset", *p);
+		}
+	}
+}
+
+/* 33DB4D5B-1FF7-401C-9657-7441C03DD766 as ToUUID lays it out (first three fields little-endian). */
+static const uint8_t pci_host_bridge_uuid[16] = {
+	0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40,
+	0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d, 0xd7, 0x66,
+};
+
+/* The platform-wide _OSC UUID 0811B06E-4A27-44F9-8D60-3CBBC22E7B48: not for a host bridge. */
+static const uint8_t platform_wide_uuid[16] = {
+	0x6e, 0xb0, 0x11, 0x08, 0x27, 0x4a, 0xf9, 0x44,
+	0x8d, 0x60, 0x3c, 0xbb, 0xc2, 0x2e, 0x7b, 0x48,
+};
+
+#define OSC_QUERY       0x01u
+#define OSC_ERR_UUID    0x04u
+#define OSC_ERR_REV     0x08u
+#define OSC_ERR_MASKED  0x10u
+/* what Linux 6.1 asks of a host bridge with every option built: PCIe and SHPC
+ * hot-plug, PME, AER, the PCIe capability structure, LTR and DPC */
+#define OSC_LINUX_ASKS  0xbfu
+#define OSC_GRANTED     0x1cu  /* PME, AER, the PCIe capability structure */
+
+/* Evaluate _OSC (uuid, rev, 3, Buffer { cdw[0], cdw[1], cdw[2] }); cdw[] gets the buffer back. */
+static void osc_call(const struct aml_obj *m, const uint8_t uuid[16], uint64_t rev, uint32_t cdw[3])
+{
+	uint8_t caps[12], u[16];
+	struct aml_run r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(u, uuid, sizeof(u));
+	for (int i = 0; i < 3; i++)
+		le_put(caps + 4 * i, 4, cdw[i]);
+	r.arg[0] = (struct aml_value){ .is_buf = true, .buf = u, .len = sizeof(u) };
+	r.arg[1] = aml_int_value(rev);
+	r.arg[2] = aml_int_value(3);
+	r.arg[3] = (struct aml_value){ .is_buf = true, .buf = caps, .len = sizeof(caps) };
+	run_terms(&r, m->data + 1, m->end);
+	assert_true(r.returned);
+	assert_true(r.ret.is_buf && r.ret.buf == caps && r.ret.len == sizeof(caps));
+	for (int i = 0; i < 3; i++)
+		cdw[i] = (uint32_t)le_get(caps + 4 * i, 4);
+}
+
+static void check_osc(const struct aml_obj *m, const uint8_t uuid[16], uint64_t rev,
+		      uint32_t cdw1, uint32_t ctrl, uint32_t want_cdw1, uint32_t want_ctrl)
+{
+	uint32_t cdw[3] = { cdw1, 0x1f, ctrl };
+
+	osc_call(m, uuid, rev, cdw);
+	assert_int_equal(cdw[0], want_cdw1);
+	assert_int_equal(cdw[1], 0x1f);     /* the OS's support DWORD is left alone */
+	assert_int_equal(cdw[2], want_ctrl);
+}
+
+/* The host bridge's _OSC: its bytes, then its answers as Linux's negotiation would see them. */
+static void test_osc(void **state)
+{
+	/* Buffer (0x10) { the UUID }: PkgLength 0x13 covers itself, BytePrefix 0x10 and 16 bytes */
+	static const uint8_t uuid_buffer_head[] = { 0x11, 0x13, 0x0a, 0x10 };
+	/* CreateDWordField (Arg3, Zero, CDW1) */
+	static const uint8_t first[] = { 0x8a, 0x6b, 0x00, 'C', 'D', 'W', '1' };
+	/* Return (Arg3) */
+	static const uint8_t last[] = { 0xa4, 0x6b };
+	uint8_t uuid[16];
+	const struct aml_obj *m;
+	struct aml_walk w;
+	const uint8_t *u;
+	struct vm vm;
+
+	vm_init(&vm);
+	build_default(&vm, 2);
+	dsdt_walk(&vm, &w);
+	m = aml_find(&w, "\\_SB_.PCI0._OSC");
+	assert_non_null(m);
+	assert_int_equal(m->data[0], 0x04);  /* 4 arguments, NotSerialized, SyncLevel 0 */
+	assert_memory_equal(m->data + 1, first, sizeof(first));
+	assert_memory_equal(m->end - sizeof(last), last, sizeof(last));
+	u = memmem(m->data, (size_t)(m->end - m->data), uuid_buffer_head, sizeof(uuid_buffer_head));
+	assert_non_null(u);
+	assert_memory_equal(u + sizeof(uuid_buffer_head), pci_host_bridge_uuid, 16);
+
+	/* Linux's first query asks for everything; what the platform lacks comes back cleared */
+	check_osc(m, pci_host_bridge_uuid, 1, OSC_QUERY, OSC_LINUX_ASKS,
+		  OSC_QUERY | OSC_ERR_MASKED, OSC_GRANTED);
+	/* the query again with what was granted, then the request itself: no error */
+	check_osc(m, pci_host_bridge_uuid, 1, OSC_QUERY, OSC_GRANTED, OSC_QUERY, OSC_GRANTED);
+	check_osc(m, pci_host_bridge_uuid, 1, 0, OSC_GRANTED, 0, OSC_GRANTED);
+	/* less than the platform has: granted as asked */
+	check_osc(m, pci_host_bridge_uuid, 1, 0, 0x10, 0, 0x10);
+	check_osc(m, pci_host_bridge_uuid, 1, 0, 0, 0, 0);
+	/* native hot-plug alone: refused */
+	check_osc(m, pci_host_bridge_uuid, 1, 0, 0x01, OSC_ERR_MASKED, 0);
+	/* a revision other than 1 */
+	check_osc(m, pci_host_bridge_uuid, 2, 0, OSC_GRANTED, OSC_ERR_REV, OSC_GRANTED);
+	check_osc(m, pci_host_bridge_uuid, 0, 0, OSC_LINUX_ASKS, OSC_ERR_REV | OSC_ERR_MASKED,
+		  OSC_GRANTED);
+	/* another UUID: an error, and the buffer otherwise as it came */
+	check_osc(m, platform_wide_uuid, 1, OSC_QUERY, OSC_LINUX_ASKS, OSC_QUERY | OSC_ERR_UUID,
+		  OSC_LINUX_ASKS);
+	memcpy(uuid, pci_host_bridge_uuid, sizeof(uuid));
+	uuid[15] ^= 1;
+	check_osc(m, uuid, 1, 0, OSC_LINUX_ASKS, OSC_ERR_UUID, OSC_LINUX_ASKS);
+	free(vm.ram);
+}
+
 /* _PRT with n routes; 128 routes need a multi-byte PkgLength, 1 route a one-byte one. */
 static void check_prt(unsigned int n)
 {
@@ -636,6 +942,7 @@ static void test_no_pci(void **state)
 	dsdt_walk(&vm, &w);
 	assert_non_null(aml_find(&w, "\\_S5_"));
 	assert_null(aml_find(&w, "\\_SB_.PCI0._HID"));
+	assert_null(aml_find(&w, "\\_SB_.PCI0._OSC"));
 	check_com1(&w);
 	free(vm.ram);
 }
@@ -688,7 +995,49 @@ static void test_default_cfg(void **state)
 	assert_true(cfg.pci_mmio64_base >= GPA_RAM_HIGH_START + 8 * GiB - GPA_RAM_LOW_END);
 }
 
-int main(void)
+/*
+ * test-acpi --dump-dsdt FILE: write the DSDT of the default configuration
+ * (2 CPUs, PCI with legacy routes) to FILE, for ACPICA's disassembler
+ * (test-acpi-iasl.sh). Exit 0, or 1 with a message.
+ */
+static int dump_dsdt(const char *path)
+{
+	static const struct acpi_pci_irq irqs[] = {
+		{ .slot = 1, .pin = 0, .gsi = 16 }, { .slot = 1, .pin = 1, .gsi = 17 },
+	};
+	struct acpi_cfg cfg;
+	uint8_t *ram = calloc(1, RAM);
+	struct guest_mem mem = { 0 };
+	uint64_t dsdt;
+	size_t len;
+	FILE *f;
+
+	if (!ram || guest_mem_add(&mem, 0, RAM, ram, -1, 0)) {
+		fprintf(stderr, "test-acpi: no guest RAM\n");
+		return 1;
+	}
+	acpi_cfg_init_default(&cfg, 2, RAM);
+	cfg.pci_irqs = irqs;
+	cfg.n_pci_irqs = sizeof(irqs) / sizeof(irqs[0]);
+	if (acpi_build(&mem, &cfg)) {
+		fprintf(stderr, "test-acpi: acpi_build failed\n");
+		return 1;
+	}
+	/* the DSDT: the table with that signature, at one of the area's 16-byte steps */
+	for (dsdt = GPA_ACPI_TABLES; dsdt + 36 <= GPA_ACPI_TABLES + GPA_ACPI_TABLES_SIZE; dsdt += 16)
+		if (!memcmp(ram + dsdt, "DSDT", 4))
+			break;
+	len = dsdt + 36 <= GPA_ACPI_TABLES + GPA_ACPI_TABLES_SIZE ? le_get(ram + dsdt + 4, 4) : 0;
+	f = fopen(path, "wb");
+	if (!len || !f || fwrite(ram + dsdt, 1, len, f) != len || fclose(f)) {
+		fprintf(stderr, "test-acpi: cannot write the DSDT to %s\n", path);
+		return 1;
+	}
+	free(ram);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rsdp),
@@ -697,11 +1046,14 @@ int main(void)
 		cmocka_unit_test(test_madt_counts),
 		cmocka_unit_test(test_mcfg),
 		cmocka_unit_test(test_dsdt),
+		cmocka_unit_test(test_osc),
 		cmocka_unit_test(test_prt),
 		cmocka_unit_test(test_no_pci),
 		cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_default_cfg),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--dump-dsdt"))
+		return dump_dsdt(argv[2]);
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
 }

@@ -92,8 +92,20 @@ static void sdt_seal(uint8_t *t)
 #define AML_SCOPE       0x10
 #define AML_BUFFER      0x11
 #define AML_PACKAGE     0x12
+#define AML_METHOD      0x14
 #define AML_EXT         0x5b
+#define AML_LOCAL0      0x60
+#define AML_ARG0        0x68   /* Arg0..Arg6: 0x68..0x6e */
+#define AML_STORE       0x70
+#define AML_AND         0x7b
+#define AML_OR          0x7d
 #define AML_DEVICE      0x82   /* after AML_EXT */
+#define AML_CREATE_DWORD_FIELD 0x8a
+#define AML_LNOT        0x92
+#define AML_LEQUAL      0x93
+#define AML_IF          0xa0
+#define AML_ELSE        0xa1
+#define AML_RETURN      0xa4
 #define AML_PKG_RESERVE 4      /* bytes kept for a PkgLength until its size is known */
 #define AML_PKG_MAX     0x0fffffff
 
@@ -223,6 +235,43 @@ static void aml_eisaid(struct aml *a, const char *id)
 	b[3] = (uint8_t)((d[2] << 4) | d[3]);
 	aml_byte(a, AML_DWORD);
 	aml_bytes(a, b, sizeof(b));
+}
+
+/*
+ * ToUUID("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"): a 16-byte Buffer, the first
+ * three fields little-endian and the last two in string order.
+ */
+static void aml_uuid(struct aml *a, const char *s)
+{
+	static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+	static const char hex[] = "0123456789ABCDEF";
+	uint8_t str[16] = { 0 }, b[16];
+	unsigned int digits = 0;
+	size_t pkg;
+
+	for (; *s; s++) {
+		const char *d = strchr(hex, *s);
+
+		if (*s == '-')
+			continue;
+		if (!d || digits == 32) {
+			a->err = true;
+			return;
+		}
+		str[digits / 2] = (uint8_t)(str[digits / 2] << 4 | (d - hex));
+		digits++;
+	}
+	if (digits != 32) {
+		a->err = true;
+		return;
+	}
+	for (int i = 0; i < 16; i++)
+		b[i] = str[order[i]];
+	aml_byte(a, AML_BUFFER);
+	pkg = aml_pkg_begin(a);
+	aml_int(a, sizeof(b));
+	aml_bytes(a, b, sizeof(b));
+	aml_pkg_end(a, pkg);
 }
 
 static void aml_name_int(struct aml *a, const char *name, uint64_t v)
@@ -403,6 +452,114 @@ static void dsdt_device(struct aml *a, const char *name, const char *hid, unsign
 	aml_pkg_end(a, dev);
 }
 
+/*
+ * _OSC of the PCI host bridge (ACPI 6.x, 6.2.11; PCI Firmware Specification
+ * 3.x, 4.5): Arg0 the UUID, Arg1 the revision, Arg2 the DWORD count, Arg3
+ * the capabilities buffer: DWORD 1 query flag and errors, DWORD 2 the OS's
+ * support, DWORD 3 the control it asks for.
+ */
+#define OSC_PCI_HOST_BRIDGE_UUID "33DB4D5B-1FF7-401C-9657-7441C03DD766"
+#define OSC_ERR_UUID          (1u << 2)   /* DWORD 1: unrecognized UUID */
+#define OSC_ERR_REVISION      (1u << 3)   /* DWORD 1: unrecognized revision */
+#define OSC_ERR_MASKED        (1u << 4)   /* DWORD 1: capabilities masked */
+#define OSC_CTRL_PCIE_HOTPLUG (1u << 0)   /* DWORD 3 control bits */
+#define OSC_CTRL_SHPC_HOTPLUG (1u << 1)
+#define OSC_CTRL_PME          (1u << 2)
+#define OSC_CTRL_AER          (1u << 3)
+#define OSC_CTRL_PCIE_CAP     (1u << 4)
+
+/*
+ * What the platform hands over: the PCI Express capability structures and,
+ * with them, native PME and AER, which firmware of ours never handles. Not
+ * native hot-plug (PCIe or SHPC): nothing here hot-plugs. Not LTR, DPC or
+ * the newer bits: bus 0 has no ports for them to act on.
+ */
+#define OSC_CTRL_GRANTED      (OSC_CTRL_PCIE_CAP | OSC_CTRL_PME | OSC_CTRL_AER)
+
+static void aml_create_dword_field(struct aml *a, unsigned int arg, uint64_t byte, const char *name)
+{
+	aml_byte(a, AML_CREATE_DWORD_FIELD);
+	aml_byte(a, (uint8_t)(AML_ARG0 + arg));
+	aml_int(a, byte);
+	aml_name(a, name);
+}
+
+/* Or(name, bits, name), i.e. name |= bits */
+static void aml_or_in(struct aml *a, const char *name, uint64_t bits)
+{
+	aml_byte(a, AML_OR);
+	aml_name(a, name);
+	aml_int(a, bits);
+	aml_name(a, name);
+}
+
+/*
+ * Method (_OSC, 4) {
+ *     CreateDWordField (Arg3, 0, CDW1)
+ *     If (Arg0 == ToUUID (OSC_PCI_HOST_BRIDGE_UUID)) {
+ *         CreateDWordField (Arg3, 8, CDW3)
+ *         Local0 = CDW3 & OSC_CTRL_GRANTED
+ *         If (Arg1 != 1) { CDW1 |= OSC_ERR_REVISION }
+ *         If (CDW3 != Local0) { CDW1 |= OSC_ERR_MASKED }
+ *         CDW3 = Local0
+ *     } Else {
+ *         CDW1 |= OSC_ERR_UUID
+ *     }
+ *     Return (Arg3)
+ * }
+ * A query (DWORD 1 bit 0) gets the same answer: nothing here changes state.
+ */
+static void pci0_osc(struct aml *a)
+{
+	size_t method, body, inner;
+
+	aml_byte(a, AML_METHOD);
+	method = aml_pkg_begin(a);
+	aml_name(a, "_OSC");
+	aml_byte(a, 4);                          /* 4 arguments, not serialized */
+	aml_create_dword_field(a, 3, 0, "CDW1");
+
+	aml_byte(a, AML_IF);
+	body = aml_pkg_begin(a);
+	aml_byte(a, AML_LEQUAL);
+	aml_byte(a, AML_ARG0);
+	aml_uuid(a, OSC_PCI_HOST_BRIDGE_UUID);
+	aml_create_dword_field(a, 3, 8, "CDW3");
+	aml_byte(a, AML_AND);
+	aml_name(a, "CDW3");
+	aml_int(a, OSC_CTRL_GRANTED);
+	aml_byte(a, AML_LOCAL0);
+	aml_byte(a, AML_IF);                     /* If (LNot (LEqual (Arg1, 1))) */
+	inner = aml_pkg_begin(a);
+	aml_byte(a, AML_LNOT);
+	aml_byte(a, AML_LEQUAL);
+	aml_byte(a, AML_ARG0 + 1);
+	aml_int(a, 1);
+	aml_or_in(a, "CDW1", OSC_ERR_REVISION);
+	aml_pkg_end(a, inner);
+	aml_byte(a, AML_IF);                     /* If (LNot (LEqual (CDW3, Local0))) */
+	inner = aml_pkg_begin(a);
+	aml_byte(a, AML_LNOT);
+	aml_byte(a, AML_LEQUAL);
+	aml_name(a, "CDW3");
+	aml_byte(a, AML_LOCAL0);
+	aml_or_in(a, "CDW1", OSC_ERR_MASKED);
+	aml_pkg_end(a, inner);
+	aml_byte(a, AML_STORE);
+	aml_byte(a, AML_LOCAL0);
+	aml_name(a, "CDW3");
+	aml_pkg_end(a, body);
+
+	aml_byte(a, AML_ELSE);
+	body = aml_pkg_begin(a);
+	aml_or_in(a, "CDW1", OSC_ERR_UUID);
+	aml_pkg_end(a, body);
+
+	aml_byte(a, AML_RETURN);
+	aml_byte(a, AML_ARG0 + 3);
+	aml_pkg_end(a, method);
+}
+
 static void dsdt_pci(struct aml *a, const struct acpi_cfg *cfg)
 {
 	size_t dev;
@@ -414,6 +571,7 @@ static void dsdt_pci(struct aml *a, const struct acpi_cfg *cfg)
 	aml_name_int(a, "_BBN", cfg->pci_bus_start);
 	aml_name_int(a, "_UID", 0);
 	aml_name_resources(a, "_CRS", pci0_crs, cfg);
+	pci0_osc(a);
 	if (cfg->n_pci_irqs)
 		pci0_prt(a, cfg);
 	aml_pkg_end(a, dev);

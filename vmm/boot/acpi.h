@@ -1,8 +1,9 @@
 /*
  * ACPI tables for the guest: RSDP, RSDT, XSDT, FADT (hardware-reduced ACPI
  * with sleep control/status registers in I/O space, so no FACS), a DSDT in
- * AML (\_S5 for poweroff, the PCI host bridge PNP0A08 with its resources and
- * legacy INTx routing, the ECAM range as a PNP0C02 motherboard resource),
+ * AML (\_S5 for poweroff, the PCI host bridge PNP0A08 with its resources,
+ * legacy INTx routing and an _OSC granting native PME, AER and PCIe
+ * capability control, the ECAM range as a PNP0C02 motherboard resource),
  * MADT and MCFG.
  *
  * Everything is written inside [GPA_ACPI_TABLES, + GPA_ACPI_TABLES_SIZE), a
