@@ -32,6 +32,14 @@ void x86_cpuid_complete(struct kvm_cpuid2 *c, bool tsc_deadline);
  * A copy of supported (caller frees) adjusted for vCPU apic_id of ncpus:
  * leaf 1 (initial APIC ID, logical count, HTT), leaf 4 (cores per package),
  * leaves 0xb/0x1f (x2APIC topology), 0x80000008 (core count). 0 or -ENOMEM.
+ *
+ * Leaf 0xd stays as KVM listed it, flags included: KVM itself rewrites EBX of
+ * subleaves 0 and 1 (the XSAVE area sizes for the guest's XCR0) at
+ * KVM_SET_CPUID2 and on each change of XCR0, IA32_XSS or CR4.OSXSAVE, and
+ * finds subleaf 1 only by its index under KVM_CPUID_FLAG_SIGNIFCANT_INDEX.
+ * Subleaf 1's EBX is 0 when its EAX has neither XSAVEC nor XSAVES (KVM then
+ * leaves it alone, e.g. nested under QEMU's TCG, which implements neither);
+ * guests read it only to size the compacted format those two use.
  */
 int x86_cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned apic_id, unsigned ncpus,
 		       struct kvm_cpuid2 **out) __must_check;

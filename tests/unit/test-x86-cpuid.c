@@ -141,6 +141,37 @@ static void test_for_vcpu_topology(void **state)
 	free(c);
 }
 
+/*
+ * Leaf 0xd is KVM's: it rewrites EBX of subleaves 0 and 1 (the XSAVE area
+ * sizes for the guest's XCR0) at KVM_SET_CPUID2 and whenever the guest changes
+ * XCR0, and finds subleaf 1 only through its index and the significant-index
+ * flag. The per-vCPU table keeps every subleaf as KVM reported it.
+ */
+static void test_for_vcpu_keeps_xsave_leaf(void **state)
+{
+	static const struct kvm_cpuid_entry2 xsave[] = {
+		{ .function = 0xd, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		  .eax = 0x7, .ebx = 0x340, .ecx = 0x340 },
+		/* XSAVEOPT, XSAVEC, XGETBV1; EBX the compacted size */
+		{ .function = 0xd, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		  .eax = 0x7, .ebx = 0x340 },
+		{ .function = 0xd, .index = 2, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+		  .eax = 0x100, .ebx = 0x240 },
+	};
+	struct kvm_cpuid2 *c = table_new(), *v;
+
+	(void)state;
+	table_add(c, 1, 0);
+	for (unsigned i = 0; i < 3; i++)
+		*table_add(c, 0xd, i) = xsave[i];
+	x86_cpuid_complete(c, true);
+	assert_int_equal(x86_cpuid_for_vcpu(c, 1, 2, &v), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_memory_equal(table_get(v, 0xd, i), &xsave[i], sizeof(xsave[i]));
+	free(v);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_complete_keeps_what_kvm_gave),
 		cmocka_unit_test(test_complete_tsc_deadline),
 		cmocka_unit_test(test_for_vcpu_topology),
+		cmocka_unit_test(test_for_vcpu_keeps_xsave_leaf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
