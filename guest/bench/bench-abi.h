@@ -10,10 +10,15 @@
  * loader's first word, the image's name, is skipped; unknown words are
  * ignored; a malformed value ends the run with a guest assertion).
  *
- *   workload  tx (1): transmit flood; rx (2): receive sink; pingpong (3)
+ *   workload  tx (1): transmit flood; rx (2): receive sink; pingpong (3);
+ *             reflect (4): not a benchmark workload, the other end of a
+ *             pingpong between two guests (bench.c)
  *   size      frame length in bytes handed to the NIC, without FCS (60..1514)
- *   count     frames (tx, rx) or round trips (pingpong), 1..BENCH_COUNT_MAX
+ *   count     frames (tx, rx, reflect) or round trips (pingpong), 1..BENCH_COUNT_MAX
  *   nic       the NIC's index in bus order (0..3)
+ *   peer      pingpong: 0 sends to the NIC's own MAC (a loop or reflecting
+ *             back-end returns it), 1 to BENCH_PEER_MAC (a guest running
+ *             reflect on a NIC with that MAC, on the same switch)
  *
  * Reports (host-link.h syntax; decimal numbers; lines under 256 bytes):
  *
@@ -23,7 +28,8 @@
  *
  * bench-start comes right before the timed section, bench-result right after
  * it (the host samples its counters at both). packets: frames the guest sent
- * (tx), received and verified (rx), or round trips completed (pingpong);
+ * (tx), received and verified (rx), round trips completed (pingpong), or
+ * frames received, verified and sent back (reflect);
  * bytes: their frame bytes (one direction); cycles: TSC ticks of the timed
  * section; drops: frames the guest knows are lost (rx: sequence gaps, and the
  * frames still missing when the stream stopped; pingpong: round trips that
@@ -44,6 +50,7 @@ enum bench_key {
 	BENCH_KEY_SIZE,
 	BENCH_KEY_COUNT,
 	BENCH_KEY_NIC,
+	BENCH_KEY_PEER,
 	BENCH_KEY_MAX,
 };
 
@@ -52,7 +59,9 @@ enum bench_workload {
 	BENCH_WL_TX = 1,
 	BENCH_WL_RX = 2,
 	BENCH_WL_PINGPONG = 3,
-	BENCH_WL_MAX,
+	BENCH_WL_MAX,                  /* the end of the benchmark's workloads */
+	BENCH_WL_REFLECT = BENCH_WL_MAX,
+	BENCH_WL_ALL,
 };
 
 #define BENCH_DEFAULT_SIZE  64
@@ -61,14 +70,17 @@ enum bench_workload {
 #define BENCH_SIZE_MAX      1514
 #define BENCH_COUNT_MAX     100000000u
 #define BENCH_IDLE_MS       2000 /* a workload gives up after this long without progress */
+#define BENCH_REFLECT_WAIT_MS 120000 /* reflect waits this long for its peer's first frame */
 /* The source MAC of every frame the guest builds is its NIC's; tx and pingpong send to: */
 #define BENCH_TX_DST { 0x02, 0x69, 0x6f, 0x76, 0x00, 0x02 }
+/* pingpong with peer=1 sends to (the MAC a reflecting guest's NIC is given): */
+#define BENCH_PEER_MAC BENCH_TX_DST
 
 static inline const char *bench_workload_name(unsigned w)
 {
-	static const char *const names[BENCH_WL_MAX] = { "none", "tx", "rx", "pingpong" };
+	static const char *const names[BENCH_WL_ALL] = { "none", "tx", "rx", "pingpong", "reflect" };
 
-	return w < BENCH_WL_MAX ? names[w] : "none";
+	return w < BENCH_WL_ALL ? names[w] : "none";
 }
 
 #endif

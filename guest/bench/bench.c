@@ -13,13 +13,19 @@
  *             (the host checks that it sent them). Timed from the first frame
  *             to the last (the host may start sending only when it sees
  *             bench-start).
- *   pingpong  count round trips: one frame to the NIC's own MAC, wait for it
- *             to come back (loop back-end), check its sequence; TSC ticks per
- *             round trip into a histogram; the frame is verified byte by byte
- *             outside the timed part.
+ *   pingpong  count round trips: one frame to the NIC's own MAC (peer=1:
+ *             to BENCH_PEER_MAC), wait for it to come back (a loop back-end,
+ *             a reflecting switch or a guest running reflect), check its
+ *             sequence; TSC ticks per round trip into a histogram; the frame
+ *             is verified byte by byte outside the timed part.
+ *   reflect   the far end of a pingpong between two guests: receive count
+ *             test frames of size bytes, verify each byte, and send each back
+ *             to its source, built anew with this NIC's MAC as the source and
+ *             the same flow and sequence (so the checksum covers the new MACs).
  *
  * Each stops after BENCH_IDLE_MS without progress (timeout=1): tx when the
- * ring stays full, rx and pingpong without a frame.
+ * ring stays full, rx, pingpong and reflect without a frame (reflect waits
+ * BENCH_REFLECT_WAIT_MS for the first one, as its peer may start later).
  */
 #ifdef IOVIRT_GUEST
 #include "bench-abi.h"
@@ -36,6 +42,7 @@ struct bench_job {
 	struct nic *nic;
 	unsigned workload;
 	uint32_t size, count;
+	int peer;
 	uint64_t idle_ticks;
 	uint64_t packets, bytes, cycles, drops, errors, min, max;
 	int timeout;
@@ -88,6 +95,27 @@ static uint64_t hist_percentile(const struct bench_job *j, unsigned pct)
 	return j->max;
 }
 
+/* Until the device has finished every frame sent, or the ring stopped draining. */
+static void tx_drain(struct bench_job *j)
+{
+	for (uint64_t t0 = rdtsc(); nic_tx_pending(j->nic) && !j->timeout; )
+		if (rdtsc() - t0 > j->idle_ticks)
+			j->timeout = 1;
+}
+
+/* Send frame f of len bytes, polling while the ring is full; 0, or -1 once it stayed full. */
+static int send_wait(struct bench_job *j, const uint8_t *f, uint32_t len)
+{
+	uint64_t t0 = rdtsc();
+
+	while (nic_send(j->nic, f, len) != 0) {
+		nic_poll(j->nic);
+		if (rdtsc() - t0 > j->idle_ticks)
+			return -1;
+	}
+	return 0;
+}
+
 static uint64_t tx_run(uint64_t arg)
 {
 	static const uint8_t dst[6] = BENCH_TX_DST;
@@ -110,10 +138,7 @@ static uint64_t tx_run(uint64_t arg)
 			break;
 		}
 	}
-	/* until the device has finished them all: nothing left in flight when the VM ends */
-	for (stall = rdtsc(); nic_tx_pending(j->nic) && !j->timeout; )
-		if (rdtsc() - stall > j->idle_ticks)
-			j->timeout = 1;
+	tx_drain(j); /* nothing left in flight when the VM ends */
 	j->cycles = rdtsc() - t0;
 	j->bytes = j->packets * j->size;
 	return 0;
@@ -170,10 +195,12 @@ static uint64_t pingpong_once(struct bench_job *j, uint32_t seq)
 	uint32_t got;
 	int len;
 
-	net_frame_build(txframe, j->size, j->nic->mac, j->nic->mac, 1, seq);
+	static const uint8_t peer[6] = BENCH_PEER_MAC;
+
+	net_frame_build(txframe, j->size, j->peer ? peer : j->nic->mac, j->nic->mac, 1, seq);
 	t0 = rdtsc();
-	while (nic_send(j->nic, txframe, j->size) != 0)
-		nic_poll(j->nic);
+	if (send_wait(j, txframe, j->size))
+		return 0;
 	for (;;) {
 		len = nic_recv(j->nic, rxframe, sizeof(rxframe));
 		t1 = rdtsc();
@@ -188,6 +215,41 @@ static uint64_t pingpong_once(struct bench_job *j, uint32_t seq)
 		j->errors++;
 	nic_poll(j->nic);
 	return t1 - t0 ? t1 - t0 : 1;
+}
+
+static uint64_t reflect_run(uint64_t arg)
+{
+	struct bench_job *j = (struct bench_job *)arg;
+	uint64_t t0 = 0, last = rdtsc(), wait = BENCH_REFLECT_WAIT_MS * guest_tsc_per_ms();
+	uint32_t seq;
+	uint16_t flow;
+	int len;
+
+	while (j->packets + j->errors < j->count && !j->timeout) {
+		len = nic_recv(j->nic, rxframe, sizeof(rxframe));
+		if (len == 0) {
+			if (rdtsc() - last > (t0 ? j->idle_ticks : wait))
+				j->timeout = 1;
+			continue;
+		}
+		last = rdtsc();
+		if (!t0)
+			t0 = last;
+		if (len != (int)j->size || net_frame_check(rxframe, len, &seq, &flow) != NET_FRAME_OK) {
+			j->errors++;
+			continue;
+		}
+		net_frame_build(txframe, len, rxframe + 6, j->nic->mac, flow, seq);
+		if (send_wait(j, txframe, len)) {
+			j->timeout = 1;
+			break;
+		}
+		j->packets++;
+		j->bytes += len;
+	}
+	tx_drain(j);
+	j->cycles = t0 ? rdtsc() - t0 : 0;
+	return 0;
 }
 
 static uint64_t pingpong_run(uint64_t arg)
@@ -233,7 +295,7 @@ static int word_value(const char *w, const char *key, uint64_t *out)
 		return 0;
 	w += n + 1;
 	if (str_eq(key, "workload")) {
-		for (unsigned k = 1; k < BENCH_WL_MAX; k++)
+		for (unsigned k = 1; k < BENCH_WL_ALL; k++)
 			if (str_eq(w, bench_workload_name(k))) {
 				*out = k;
 				return 1;
@@ -254,7 +316,7 @@ static int word_value(const char *w, const char *key, uint64_t *out)
 /* Parameters from the multiboot command line (see bench-abi.h). */
 static void params_cmdline(uint64_t p[BENCH_KEY_MAX])
 {
-	static const char *const keys[BENCH_KEY_MAX] = { "workload", "size", "count", "nic" };
+	static const char *const keys[BENCH_KEY_MAX] = { "workload", "size", "count", "nic", "peer" };
 	const volatile uint32_t *mbi = (const volatile uint32_t *)(uintptr_t)guest_mb_info;
 	const char *s;
 	char w[64];
@@ -308,8 +370,9 @@ static int link_wait(struct nic *n, uint64_t ms)
 
 int guest_main(unsigned cpu, unsigned ncpus)
 {
-	static uint64_t (*const run[BENCH_WL_MAX])(uint64_t) = {
+	static uint64_t (*const run[BENCH_WL_ALL])(uint64_t) = {
 		[BENCH_WL_TX] = tx_run, [BENCH_WL_RX] = rx_run, [BENCH_WL_PINGPONG] = pingpong_run,
+		[BENCH_WL_REFLECT] = reflect_run,
 	};
 	uint64_t p[BENCH_KEY_MAX], khz;
 	struct bench_job j = { 0 };
@@ -318,7 +381,8 @@ int guest_main(unsigned cpu, unsigned ncpus)
 	if (cpu != 0)
 		return 0;
 	params_get(p);
-	GUEST_ASSERT(p[BENCH_KEY_WORKLOAD] < BENCH_WL_MAX);
+	GUEST_ASSERT(p[BENCH_KEY_WORKLOAD] < BENCH_WL_ALL);
+	GUEST_ASSERT(p[BENCH_KEY_PEER] <= 1);
 	GUEST_ASSERT(p[BENCH_KEY_SIZE] >= BENCH_SIZE_MIN && p[BENCH_KEY_SIZE] <= BENCH_SIZE_MAX);
 	GUEST_ASSERT(p[BENCH_KEY_COUNT] >= 1 && p[BENCH_KEY_COUNT] <= BENCH_COUNT_MAX);
 	count = nic_probe_all(nics, NIC_MAX);
@@ -327,6 +391,7 @@ int guest_main(unsigned cpu, unsigned ncpus)
 	j.workload = p[BENCH_KEY_WORKLOAD];
 	j.size = p[BENCH_KEY_SIZE];
 	j.count = p[BENCH_KEY_COUNT];
+	j.peer = (int)p[BENCH_KEY_PEER];
 	khz = guest_tsc_per_ms();
 	j.idle_ticks = BENCH_IDLE_MS * khz;
 	GUEST_ASSERT(link_wait(j.nic, 5000));

@@ -30,12 +30,14 @@ DEVICES = {
 }
 
 
-def qemu_cmd(qemu, image, nics, qmp_path, vhost_user=None):
+def qemu_cmd(qemu, image, nics, qmp_path, vhost_user=None, append=None, macs=()):
     cmd = [qemu, "-M", "pc", "-m", "128", "-smp", "1", "-nodefaults",
            "-display", "none", "-no-reboot", "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
            "-kernel", image]
+    if append:  # the loader's first word is the image's name
+        cmd += ["-append", "image " + append]
     if os.access("/dev/kvm", os.R_OK | os.W_OK):
         cmd += ["-accel", "kvm"]
     cmd += ["-accel", "tcg"]
@@ -48,8 +50,9 @@ def qemu_cmd(qemu, image, nics, qmp_path, vhost_user=None):
                     "-netdev", "vhost-user,id=port%d,chardev=chr%d" % (i, i)]
         else:
             cmd += ["-netdev", "hubport,id=port%d,hubid=0" % i]
-        cmd += ["-device", "%s,netdev=port%d,id=nic%d,addr=0x%x"
-                % (DEVICES[kind], i, i, 4 + i)]
+        mac = ",mac=" + macs[i] if i < len(macs) else ""
+        cmd += ["-device", "%s,netdev=port%d,id=nic%d,addr=0x%x%s"
+                % (DEVICES[kind], i, i, 4 + i, mac)]
     return cmd
 
 
@@ -105,6 +108,10 @@ def main():
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--vhost-user", default="",
                     help="comma-separated vhost-user sockets, one per NIC, instead of the hub")
+    ap.add_argument("--append", default="",
+                    help="the image's parameters (multiboot command line after its name)")
+    ap.add_argument("--macs", default="",
+                    help="comma-separated MACs, one per NIC from the first (QEMU's default else)")
     ap.add_argument("image")
     a = ap.parse_args()
 
@@ -119,7 +126,8 @@ def main():
     if vhost_user and len(vhost_user) != len(nics):
         print("FAIL: %d --vhost-user sockets for %d NICs" % (len(vhost_user), len(nics)))
         return 1
-    cmd = qemu_cmd(qemu, a.image, nics, qmp_path, vhost_user)
+    macs = [m for m in a.macs.split(",") if m]
+    cmd = qemu_cmd(qemu, a.image, nics, qmp_path, vhost_user, a.append, macs)
     print("run:", " ".join(cmd), flush=True)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
