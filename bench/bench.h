@@ -226,6 +226,16 @@ int bench_switch_start(struct bench_switch *sw, const char *iovirt, unsigned wor
 int bench_switch_counts(const struct bench_switch *sw, struct bench_switch_counts *c);
 
 /*
+ * The host's side of sample s (a VM's NIC on the switch's port 0) from the
+ * switch's counters, once it has seen every frame the guest reported (at most
+ * 2 s: its thread may lag the guest): tx, the guest sent and the switch
+ * counted and dropped; rx, the switch generated and the guest counted, its
+ * gaps the drops; pingpong, the switch reflected what it received.
+ */
+void bench_switch_sample_counts(const struct bench_switch *sw, unsigned workload,
+				struct bench_sample *s);
+
+/*
  * Stop the switch (SIGTERM) and read its final counters into c; keep leaves
  * its directory (output, socket) for a reader of an error. The wait status
  * or -ETIMEDOUT.

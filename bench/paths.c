@@ -31,9 +31,10 @@ const struct bench_path bench_paths[] = {
 	{ .name = "iovirt-vhost-user", .vmm = BENCH_VMM_IOVIRT, .vhost_user = true,
 	  .summary = "iovirt's virtio-net over vhost-user to iovirt switch (sink, gen, reflect)",
 	  .peer = "qemu-vhost-user" },
-	{ .name = "qemu-vhost-user", .vmm = BENCH_VMM_LATER,
-	  .summary = "QEMU's -netdev vhost-user to iovirt switch",
-	  .later = "not in the benchmark yet (the harness does not start iovirt switch for a VM)" },
+	{ .name = "qemu-vhost-user", .vmm = BENCH_VMM_QEMU, .vhost_user = true,
+	  .model = "virtio-net-pci,disable-legacy=on,disable-modern=off",
+	  .summary = "QEMU 7.2's virtio-net-pci with -netdev vhost-user to iovirt switch "
+		     "(sink, gen, reflect), -accel kvm" },
 	{ .name = BENCH_HOST_PATH, .vmm = BENCH_VMM_HOST,
 	  .summary = "no VM (HOST): DPDK's virtio-user (testpmd txonly, rxonly) against iovirt "
 		     "switch (sink, gen)" },

@@ -123,37 +123,6 @@ static void backend_settle(struct net_backend *be, unsigned workload, uint64_t w
 	}
 }
 
-/*
- * The switch's count (tx: sink, rx: gen, pingpong: reflect) against the
- * guest's, once it has seen them all (at most 2 s: its thread may lag the guest).
- */
-static void switch_counts_check(struct run *r)
-{
-	struct bench_sample *s = r->s;
-	struct bench_switch_counts c = { 0 };
-	uint64_t want = r->c->workload == BENCH_WL_TX ? s->res.packets : 0;
-
-	for (int i = 0; i < 100 && !bench_switch_counts(&r->sw, &c) && c.rx + c.drops < want; i++)
-		usleep(20000);
-	switch (r->c->workload) {
-	case BENCH_WL_TX:    /* the guest sent, the switch counted and dropped */
-		s->host_sent = (int64_t)s->res.packets;
-		s->host_counted = (int64_t)c.rx;
-		s->host_drops = (int64_t)c.drops;
-		break;
-	case BENCH_WL_RX:    /* the guest took what the switch generated, but for its gaps */
-		s->host_sent = (int64_t)c.tx;
-		s->host_counted = (int64_t)s->res.packets;
-		s->host_drops = (int64_t)s->res.drops;
-		break;
-	default:             /* the switch reflected what it received */
-		s->host_sent = (int64_t)c.rx;
-		s->host_counted = (int64_t)c.tx;
-		s->host_drops = (int64_t)c.drops;
-		break;
-	}
-}
-
 /* The host's count of the frames against the guest's; sets s->ok and s->error. */
 static void counts_check(struct run *r, struct nic *nic)
 {
@@ -163,7 +132,7 @@ static void counts_check(struct run *r, struct nic *nic)
 	struct net_gen_stats gen;
 
 	if (r->sw.pid > 0) {
-		switch_counts_check(r);
+		bench_switch_sample_counts(&r->sw, r->c->workload, s);
 		goto check;
 	}
 	backend_settle(nic->be, r->c->workload, g->packets);

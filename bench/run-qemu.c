@@ -6,9 +6,12 @@
  * back-end whose frames a sink of this process counts, rx on a TCP socket
  * back-end a generator of this process feeds (both qemu-net.h), pingpong on
  * a UDP socket back-end that sends to its own address (every frame comes
- * back). The host side samples QEMU's CPU time (every thread) and, where
- * debugfs shows them, its VM's KVM exit counters at the guest's bench-start
- * and bench-result lines on COM1.
+ * back). The vhost-user path instead gives QEMU's virtio-net-pci a
+ * `-netdev vhost-user` to an `iovirt switch` child in the workload's mode
+ * (sink, gen, reflect), as the iovirt-vhost-user path has, with guest RAM
+ * from a shared memfd. The host side samples QEMU's CPU time (every thread;
+ * and the switch's) and, where debugfs shows them, its VM's KVM exit
+ * counters at the guest's bench-start and bench-result lines on COM1.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -92,23 +95,33 @@ static bool debugfs_exits(int pid, uint64_t exits[BENCH_EXIT_REASONS])
 	return found;
 }
 
-static void qsnap_take(int pid, struct qsnap *q)
+/* QEMU's (pid) counters, and the switch's CPU time too when sw_pid > 0. */
+static void qsnap_take(int pid, int sw_pid, struct qsnap *q)
 {
-	q->cpu_ok = !bench_cpu_ns(pid, &q->cpu_ns);
+	uint64_t sw_ns = 0;
+
+	q->cpu_ok = !bench_cpu_ns(pid, &q->cpu_ns) && (sw_pid <= 0 || !bench_cpu_ns(sw_pid, &sw_ns));
+	q->cpu_ns += sw_ns;
 	q->exits_ok = debugfs_exits(pid, q->exits);
 	q->wall = bench_now_s();
 }
 
-/* QEMU's argument vector into argv (strings in store). 0 or -errno. */
+/*
+ * QEMU's argument vector into argv (strings in store), its NIC on host_port
+ * (the socket back-ends) or on vhost-user socket sock. 0 or -errno.
+ */
 static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, int host_port,
-		     char *store, size_t len, char **argv)
+		     const char *sock, char *store, size_t len, char **argv)
 {
-	char netdev[128], append[128], device[160];
+	char netdev[128], append[128], device[160], chardev[160];
 	int n = 0, port;
 	size_t used = 0;
 	const char *args[QEMU_ARGS_MAX];
 
-	if (c->workload == BENCH_WL_PINGPONG) {
+	if (sock) {
+		snprintf(netdev, sizeof(netdev), "vhost-user,id=n0,chardev=c0");
+		snprintf(chardev, sizeof(chardev), "socket,id=c0,path=%s", sock);
+	} else if (c->workload == BENCH_WL_PINGPONG) {
 		port = udp_port_free();
 		if (port < 0)
 			return port;
@@ -131,8 +144,13 @@ static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, 
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-accel",
 		plan->qemu_tcg_check ? "tcg" : "kvm", "-cpu", plan->qemu_tcg_check ? "max" : "host",
 		"-kernel", plan->image, "-append", append, "-netdev", netdev, "-device", device };
+	/* vhost-user: the back-end maps guest RAM, which must be a shared memfd */
+	const char *vhost_user[] = { "-chardev", chardev, "-object",
+		"memory-backend-memfd,id=ram,size=128M,share=on", "-machine", "memory-backend=ram" };
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		args[n++] = fixed[i];
+	for (size_t i = 0; sock && i < sizeof(vhost_user) / sizeof(vhost_user[0]); i++)
+		args[n++] = vhost_user[i];
 	for (int i = 0; i < n; i++) {
 		size_t l = strlen(args[i]) + 1;
 
@@ -174,7 +192,7 @@ static int qemu_spawn(char **argv, int *fd)
 
 struct qrun {
 	const struct bench_plan *plan;
-	int pid;
+	int pid, sw_pid;
 	struct qemu_tcp_gen *gen; /* rx: started at bench-start */
 	struct bench_sample *s;
 	struct qsnap start, end;
@@ -205,11 +223,11 @@ static void qline(struct qrun *q, const char *line)
 		q->have_start = true;
 		bench_pin_sample(q->plan, q->pid, "CPU ", q->s);
 		bench_pin_sample(q->plan, getpid(), "\n", NULL); /* the socket ends: the back-end */
-		qsnap_take(q->pid, &q->start);
+		qsnap_take(q->pid, q->sw_pid, &q->start);
 		if (q->gen)
 			atomic_store(&q->gen->go, true);
 	} else if (!rep.start && q->have_start && !q->have_end) {
-		qsnap_take(q->pid, &q->end);
+		qsnap_take(q->pid, q->sw_pid, &q->end);
 		q->s->res = rep;
 		q->have_end = true;
 	}
@@ -265,15 +283,21 @@ static void qsample_fill(struct qrun *q)
 struct qhost {
 	struct qemu_udp_sink sink;
 	struct qemu_tcp_gen gen;
+	struct bench_switch sw;  /* the vhost-user path's (sw.pid > 0) */
+	unsigned workload;
 };
 
-/* Start the host end the workload needs; its port (0: none) or -errno. */
-static int qhost_start(struct qhost *h, const struct bench_plan *plan, const struct bench_case *c)
+/* Start the host end the workload needs; its port (0: none) or -errno (s->error set). */
+static int qhost_start(struct qhost *h, const struct bench_plan *plan, const struct bench_case *c,
+		       struct bench_sample *s)
 {
 	int ret = 0;
 
-	*h = (struct qhost){ .sink.fd = -1, .gen.fd = -1 };
-	if (c->workload == BENCH_WL_TX)
+	*h = (struct qhost){ .sink.fd = -1, .gen.fd = -1, .sw.pid = -1, .workload = c->workload };
+	if (c->path->vhost_user)
+		ret = bench_switch_start(&h->sw, plan->iovirt, c->workload, c->size, plan->count,
+					 plan->pin.io, s->error, sizeof(s->error));
+	else if (c->workload == BENCH_WL_TX)
 		ret = qemu_udp_sink_start(&h->sink);
 	else if (c->workload == BENCH_WL_RX)
 		ret = qemu_tcp_gen_start(&h->gen, c->size, plan->count);
@@ -285,6 +309,13 @@ static int qhost_start(struct qhost *h, const struct bench_plan *plan, const str
 /* Stop the host end; with s, fill in the host's counts of the frames. */
 static void qhost_stop(struct qhost *h, struct bench_sample *s)
 {
+	struct bench_switch_counts last;
+
+	if (h->sw.dir[0]) {      /* the switch's counters; its files kept when the guest failed */
+		if (h->sw.pid > 0 && s && s->res.packets)
+			bench_switch_sample_counts(&h->sw, h->workload, s);
+		bench_switch_stop(&h->sw, &last, s && !s->res.ok);
+	}
 	if (h->sink.fd >= 0) {  /* the guest sent, the sink counted, its socket dropped */
 		qemu_udp_sink_stop(&h->sink);
 		if (s) {
@@ -345,11 +376,15 @@ int bench_qemu_run(const struct bench_plan *plan, const struct bench_case *c,
 
 	*s = (struct bench_sample){ .cpu_s = -1, .host_sent = -1, .host_counted = -1,
 				    .host_drops = -1, .pinned_threads = -1 };
-	port = qhost_start(&h, plan, c);
-	if (port < 0)
+	port = qhost_start(&h, plan, c, s);
+	if (port < 0) {
+		qhost_stop(&h, s); /* a switch that did not start keeps its output */
 		return port;
+	}
 	q.gen = h.gen.fd >= 0 ? &h.gen : NULL;
-	q.pid = qemu_argv(plan, c, port, store, sizeof(store), argv);
+	q.sw_pid = h.sw.pid;
+	q.pid = qemu_argv(plan, c, port, c->path->vhost_user ? h.sw.sock : NULL, store,
+			  sizeof(store), argv);
 	if (!q.pid)
 		q.pid = qemu_spawn(argv, &fd);
 	if (q.pid < 0) {

@@ -122,3 +122,30 @@ int bench_switch_stop(struct bench_switch *sw, struct bench_switch_counts *c, bo
 	}
 	return status;
 }
+
+void bench_switch_sample_counts(const struct bench_switch *sw, unsigned workload,
+				struct bench_sample *s)
+{
+	struct bench_switch_counts c = { 0 };
+	uint64_t want = workload == BENCH_WL_TX ? s->res.packets : 0;
+
+	for (int i = 0; i < 100 && !bench_switch_counts(sw, &c) && c.rx + c.drops < want; i++)
+		usleep(20000);
+	switch (workload) {
+	case BENCH_WL_TX:    /* the guest sent, the switch counted and dropped */
+		s->host_sent = (int64_t)s->res.packets;
+		s->host_counted = (int64_t)c.rx;
+		s->host_drops = (int64_t)c.drops;
+		break;
+	case BENCH_WL_RX:    /* the guest took what the switch generated, but for its gaps */
+		s->host_sent = (int64_t)c.tx;
+		s->host_counted = (int64_t)s->res.packets;
+		s->host_drops = (int64_t)s->res.drops;
+		break;
+	default:             /* the switch reflected what it received */
+		s->host_sent = (int64_t)c.rx;
+		s->host_counted = (int64_t)c.tx;
+		s->host_drops = (int64_t)c.drops;
+		break;
+	}
+}
