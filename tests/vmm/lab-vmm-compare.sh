@@ -17,7 +17,12 @@
 # Environment: IOVIRT_LAB_BOOTS (boots per VMM, default 3), IOVIRT_LAB_VMMS
 # (default "iovirt microvm pc q35"), IOVIRT_LAB_DMESG_ALL=1 (every boot dumps the
 # kernel log: a console-heavy stress), IOVIRT_LAB_LOG (keep the serial log there),
-# IOVIRT_LAB_KERNEL_DIR as for lab-boot-linux.sh.
+# IOVIRT_LAB_KERNEL_DIR as for lab-boot-linux.sh. Variants for IOVIRT_LAB_VMMS:
+# iovirt-hugetlb (guest RAM on 2 MiB hugetlbfs pages, 300 reserved in the lab),
+# MACHINE-memfd (QEMU with guest RAM a shared memfd of 4 KiB pages, as iovirt's).
+# IOVIRT_LAB_TRACE=1 (the lab kernel
+# traces KVM's exits and injected exceptions; a failed boot prints the last
+# ones), IOVIRT_LAB_IOVIRT_ARGS (more options for `iovirt run`).
 set -u
 iovirt=$1
 boots=${IOVIRT_LAB_BOOTS:-3}
@@ -48,6 +53,8 @@ cat >"$outer/init" <<OUTER
 boots=$boots
 vmms="$vmms"
 dmesg_all=${IOVIRT_LAB_DMESG_ALL:-0}
+trace=${IOVIRT_LAB_TRACE:-0}
+iovirt_args="${IOVIRT_LAB_IOVIRT_ARGS:-}"
 OUTER
 cat >>"$outer/init" <<'OUTER'
 /bin/busybox --install -s /bin
@@ -57,21 +64,36 @@ mount -t devtmpfs dev /dev
 mount -t sysfs sys /sys
 mount -t debugfs none /sys/kernel/debug
 mkdir -p /tmp && mount -t tmpfs tmp /tmp
+case " $vmms " in *" iovirt-hugetlb "*)
+	mkdir -p /dev/hugepages && mount -t hugetlbfs none /dev/hugepages
+	echo 300 >/proc/sys/vm/nr_hugepages ;;
+esac
 for m in irqbypass ccp kvm kvm-amd; do insmod /mods/$m.ko || echo "LAB: insmod $m failed"; done
 cmdline="console=ttyS0 panic=-1 no_timer_check quiet"
+t=/sys/kernel/debug/tracing
+if [ "$trace" = 1 ]; then
+	echo 4096 >$t/buffer_size_kb
+	for e in kvm_exit kvm_inj_exception kvm_inj_virq kvm_msr kvm_cpuid; do
+		echo 1 >$t/events/kvm/$e/enable || echo "LAB: no trace event kvm:$e"
+	done
+fi
 # boot VMM DMESG PHASE: one boot (DMESG 1: the guest dumps its kernel log; PHASE
 # warmup or timed); prints "BOOT vmm init-s exit-s exits status phase"
 boot() {
 	vmm=$1 phase=$3 extra=
 	[ "$2" = 1 ] && extra=" iovirt_dmesg"
 	case $vmm in
-	iovirt) set -- /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
-		--cmdline "$cmdline$extra" ;;
-	*) set -- /bin/qemu-system-x86_64 -M "$(echo "$vmm" | sed 's/^microvm$/microvm,rtc=on/')" \
+	iovirt*) set -- /bin/iovirt run --kernel /guest-kernel --initrd /inner.gz --mem 512M --cpus 2 \
+		--cmdline "$cmdline$extra" $iovirt_args
+		[ "$vmm" = iovirt-hugetlb ] && set -- "$@" --hugetlb ;;
+	*) set -- /bin/qemu-system-x86_64 -M "$(echo "${vmm%-memfd}" | sed 's/^microvm$/microvm,rtc=on/')" \
 		-accel kvm -cpu host -smp 2 -m 512M -nodefaults -no-user-config -L /qemu-fw \
 		-display none -serial stdio -no-reboot -kernel /guest-kernel -initrd /inner.gz \
-		-append "$cmdline$extra" ;;
+		-append "$cmdline$extra"
+		[ "$vmm" = "${vmm%-memfd}" ] ||
+			set -- "$@" -object memory-backend-memfd,id=ram,size=512M,share=on -machine memory-backend=ram ;;
 	esac
+	[ "$trace" = 1 ] && echo >$t/trace
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	timeout 300 "$@" </dev/null 2>&1 | tr -d '\r' | while IFS= read -r line; do
 		case $line in
@@ -89,6 +111,7 @@ boot() {
 	else
 		echo "BOOT $vmm - $(echo "$t2 - $t0" | bc) $e1 FAIL $phase"
 		tail -20 /tmp/console-$vmm | sed "s/^/LAB: $vmm: /"
+		[ "$trace" = 1 ] && tail -120 $t/trace | sed "s/^/LAB-TRACE /"
 	fi
 }
 # KVM's debugfs counters sum over the VMs alive: sampled every 0.1 s, the last
@@ -120,7 +143,7 @@ log=${IOVIRT_LAB_LOG:-$work/lab.log}
 timeout $((300 + boots * 4 * 150)) qemu-system-x86_64 -M q35 -accel tcg -cpu EPYC,+svm,+npt -smp 2 \
 	-m 3072 -display none -monitor none -serial stdio -no-reboot -kernel "$kdir/vmlinuz" \
 	-initrd "$work/outer.gz" -append "console=ttyS0 panic=-1 quiet no_timer_check" </dev/null 2>&1 |
-	grep -a --line-buffered -v "TCG doesn't support" | tr -d '\r' >"$log"
+	grep -a --line-buffered -v "TCG doesn't support" | stdbuf -oL tr -d '\r' >"$log"
 if lab_log_fault "$log"; then
 	echo "LAB FAULT: the comparison did not run to its end"
 	exit 1
