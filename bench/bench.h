@@ -152,6 +152,7 @@ struct bench_plan {
 	unsigned timeout_s;     /* per run */
 	const char *image;      /* the guest image (ELF) */
 	const char *qemu;       /* qemu-system-x86_64 to use for the peers */
+	const char *qemu_data;  /* its firmware directory (-L), or NULL: QEMU's own */
 	const char *iovirt;     /* this program, for `iovirt switch` children */
 	bool switch_built;      /* it has `iovirt switch` (built with DPDK) */
 	bool qemu_tcg_check;    /* QEMU under TCG: correctness only, figures withheld */

@@ -32,7 +32,7 @@
 #include "parse.h"
 #include "qemu-net.h"
 
-#define QEMU_ARGS_MAX 40
+#define QEMU_ARGS_MAX 48
 #define LINE_BUF      1024
 
 struct qsnap {
@@ -138,7 +138,8 @@ static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, 
 	}
 	snprintf(append, sizeof(append), "workload=%s size=%u count=%u nic=0",
 		 bench_workload_name(c->workload), c->size, plan->count);
-	snprintf(device, sizeof(device), "%s,netdev=n0,addr=0x4", c->path->model);
+	/* no option ROM: the image boots through multiboot, and a -L directory may hold no ROMs */
+	snprintf(device, sizeof(device), "%s,netdev=n0,addr=0x4,romfile=", c->path->model);
 	const char *fixed[] = { plan->qemu, "-M", "pc", "-m", "128", "-smp", "1", "-nodefaults",
 		"-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-accel",
@@ -151,6 +152,10 @@ static int qemu_argv(const struct bench_plan *plan, const struct bench_case *c, 
 		args[n++] = fixed[i];
 	for (size_t i = 0; sock && i < sizeof(vhost_user) / sizeof(vhost_user[0]); i++)
 		args[n++] = vhost_user[i];
+	if (plan->qemu_data) {
+		args[n++] = "-L";
+		args[n++] = plan->qemu_data;
+	}
 	for (int i = 0; i < n; i++) {
 		size_t l = strlen(args[i]) + 1;
 

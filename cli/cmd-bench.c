@@ -45,6 +45,8 @@ static const char usage[] =
 	"                      back-end's on the other (default vcpu=0,io=1 when both are\n"
 	"                      usable; the same for iovirt, QEMU and HOST); --pin off: none\n"
 	"  --qemu PROGRAM      the QEMU to run the peers with (default qemu-system-x86_64)\n"
+	"  --qemu-data DIR     the directory that QEMU loads its firmware from (its -L;\n"
+	"                      default: QEMU's own)\n"
 	"  --qemu-tcg-check    run the QEMU peers under TCG to check their counts only:\n"
 	"                      no figures are reported for them\n"
 	"  --image FILE        a guest image to run instead of the built-in one\n"
@@ -58,7 +60,7 @@ static const char usage[] =
 struct bench_opts {
 	bool quick, json, tcg, pin_given;
 	struct bench_pin pin;
-	const char *out, *image, *qemu;
+	const char *out, *image, *qemu, *qemu_data;
 	const struct bench_path *paths[BENCH_LIST_MAX + 8];
 	unsigned npaths;
 	unsigned workloads[BENCH_WL_MAX], nworkloads;
@@ -127,7 +129,7 @@ static int set_sizes(struct bench_opts *o, const char *arg)
 }
 
 enum { OPT_QUICK = 256, OPT_OUT, OPT_PATHS, OPT_WORKLOADS, OPT_SIZES, OPT_COUNT, OPT_REPEATS,
-       OPT_TIMEOUT, OPT_QEMU, OPT_TCG, OPT_IMAGE, OPT_JSON, OPT_PIN, OPT_HELP };
+       OPT_TIMEOUT, OPT_QEMU, OPT_QEMU_DATA, OPT_TCG, OPT_IMAGE, OPT_JSON, OPT_PIN, OPT_HELP };
 
 static const struct option longopts[] = {
 	{ "quick", no_argument, NULL, OPT_QUICK },
@@ -139,6 +141,7 @@ static const struct option longopts[] = {
 	{ "repeats", required_argument, NULL, OPT_REPEATS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "qemu-data", required_argument, NULL, OPT_QEMU_DATA },
 	{ "qemu-tcg-check", no_argument, NULL, OPT_TCG },
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -164,6 +167,7 @@ static int opt_set(struct bench_opts *o, int c, const char *a)
 		return cli_arg_uint(&cli_cmd_bench, "--repeats", a, 1, BENCH_MAX_REPEATS, &o->repeats);
 	case OPT_TIMEOUT: return cli_arg_uint(&cli_cmd_bench, "--timeout", a, 1, 86400, &o->timeout_s);
 	case OPT_QEMU: o->qemu = a; return -1;
+	case OPT_QEMU_DATA: o->qemu_data = a; return -1;
 	case OPT_TCG: o->tcg = true; return -1;
 	case OPT_IMAGE: o->image = a; return -1;
 	case OPT_JSON: o->json = true; return -1;
@@ -379,6 +383,7 @@ static int bench_go(struct bench_plan *plan, struct bench_opts *o)
 	}
 	*plan = (struct bench_plan){ .count = o->count, .repeats = o->repeats,
 				     .timeout_s = o->timeout_s, .image = o->image, .qemu = o->qemu,
+				     .qemu_data = o->qemu_data,
 				     .qemu_tcg_check = o->tcg, .iovirt = "/proc/self/exe", .pin = o->pin,
 #ifdef IOVIRT_HAVE_DPDK
 				     .switch_built = true,
