@@ -14,7 +14,7 @@ set -uo pipefail
 iovirt=$1 hugepages=$2 qemu_run=$3 image=$4
 count=1000 size=128
 tmp=$(mktemp -d /tmp/iovirt-switch-peers.XXXXXX)
-swpid= bpid=
+swpid='' bpid=''
 cleanup() {
 	[ -n "$swpid" ] && kill -KILL "$swpid" 2>/dev/null
 	[ -n "$bpid" ] && kill -KILL "$bpid" 2>/dev/null
