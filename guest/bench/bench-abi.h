@@ -19,6 +19,14 @@
  *   peer      pingpong: 0 sends to the NIC's own MAC (a loop or reflecting
  *             back-end returns it), 1 to BENCH_PEER_MAC (a guest running
  *             reflect on a NIC with that MAC, on the same switch)
+ *   gaps      pingpong and reflect, for a back-end that dies and comes back
+ *             mid-run: 1 counts a round trip that times out in drops and goes
+ *             on with the next sequence number until count round trips
+ *             completed (ok needs packets = count), giving up only after
+ *             BENCH_GAP_MAX_MS without one; the reply to a timed-out round trip
+ *             may still come once, late (its frame waited in a ring), and is no
+ *             error, but a reply twice is; reflect waits BENCH_REFLECT_WAIT_MS
+ *             for every frame, not only the first (its host stops it)
  *
  * Reports (host-link.h syntax; decimal numbers; lines under 256 bytes):
  *
@@ -51,6 +59,7 @@ enum bench_key {
 	BENCH_KEY_COUNT,
 	BENCH_KEY_NIC,
 	BENCH_KEY_PEER,
+	BENCH_KEY_GAPS,
 	BENCH_KEY_MAX,
 };
 
@@ -71,6 +80,7 @@ enum bench_workload {
 #define BENCH_COUNT_MAX     100000000u
 #define BENCH_IDLE_MS       2000 /* a workload gives up after this long without progress */
 #define BENCH_REFLECT_WAIT_MS 120000 /* reflect waits this long for its peer's first frame */
+#define BENCH_GAP_MAX_MS    120000 /* pingpong with gaps=1 gives up after this long without a reply */
 /* The source MAC of every frame the guest builds is its NIC's; tx and pingpong send to: */
 #define BENCH_TX_DST { 0x02, 0x69, 0x6f, 0x76, 0x00, 0x02 }
 /* pingpong with peer=1 sends to (the MAC a reflecting guest's NIC is given): */

@@ -37,12 +37,14 @@
 #define HIST_SUB    32 /* buckets per power of two above HIST_LINEAR */
 #define HIST_EXP    40 /* values up to 2^HIST_EXP ticks */
 #define HIST_SIZE   (HIST_LINEAR + (HIST_EXP - 6) * HIST_SUB)
+#define GAPS_LATE_MAX 64
 
 struct bench_job {
 	struct nic *nic;
 	unsigned workload;
 	uint32_t size, count;
-	int peer;
+	int peer, gaps;
+	uint32_t missed[GAPS_LATE_MAX]; /* timed-out sequences + 1 (0: free), for late_reply() */
 	uint64_t idle_ticks;
 	uint64_t packets, bytes, cycles, drops, errors, min, max;
 	int timeout;
@@ -188,6 +190,22 @@ static uint64_t rx_run(uint64_t arg)
 	return 0;
 }
 
+/*
+ * With gaps=1, a reply to a round trip that timed out may still come (its
+ * frame waited in a ring while the back-end was away): once, for one of the
+ * last GAPS_LATE_MAX timed-out sequences, it is no error; any other stray
+ * frame (a reply twice, an unknown sequence) is.
+ */
+static int late_reply(struct bench_job *j, uint32_t seq)
+{
+	for (unsigned i = 0; j->gaps && i < GAPS_LATE_MAX; i++)
+		if (j->missed[i] == seq + 1) {
+			j->missed[i] = 0;
+			return 1;
+		}
+	return 0;
+}
+
 /* One round trip of frame seq; its TSC ticks, or 0 on a timeout. */
 static uint64_t pingpong_once(struct bench_job *j, uint32_t seq)
 {
@@ -206,10 +224,14 @@ static uint64_t pingpong_once(struct bench_job *j, uint32_t seq)
 		t1 = rdtsc();
 		if (len > 0 && len >= 22 && net_frame_get32(rxframe + 18) == seq)
 			break;
+		if (len >= 22 && late_reply(j, net_frame_get32(rxframe + 18)))
+			continue;
 		if (len != 0)
 			j->errors++; /* a stray or broken frame */
-		else if (t1 - t0 > j->idle_ticks)
+		else if (t1 - t0 > j->idle_ticks) {
+			j->missed[seq % GAPS_LATE_MAX] = seq + 1;
 			return 0;
+		}
 	}
 	if (net_frame_check(rxframe, len, &got, 0) != NET_FRAME_OK || (uint32_t)len != j->size)
 		j->errors++;
@@ -228,7 +250,7 @@ static uint64_t reflect_run(uint64_t arg)
 	while (j->packets + j->errors < j->count && !j->timeout) {
 		len = nic_recv(j->nic, rxframe, sizeof(rxframe));
 		if (len == 0) {
-			if (rdtsc() - last > (t0 ? j->idle_ticks : wait))
+			if (rdtsc() - last > (t0 && !j->gaps ? j->idle_ticks : wait))
 				j->timeout = 1;
 			continue;
 		}
@@ -257,14 +279,19 @@ static uint64_t pingpong_run(uint64_t arg)
 	struct bench_job *j = (struct bench_job *)arg;
 	uint64_t t0 = rdtsc(), d;
 
+	uint64_t gap_max = BENCH_GAP_MAX_MS / BENCH_IDLE_MS, lost = 0;
+
 	j->min = ~0ull;
-	for (uint32_t i = 0; i < j->count; i++) {
-		d = pingpong_once(j, i);
+	for (uint32_t seq = 0; j->packets < j->count && (j->gaps || seq < j->count); seq++) {
+		d = pingpong_once(j, seq);
 		if (!d) {
 			j->drops++;
+			if (j->gaps && ++lost < gap_max)
+				continue; /* the back-end may come back: the next round trip */
 			j->timeout = 1;
 			break;
 		}
+		lost = 0;
 		hist[hist_bucket(d)]++;
 		j->min = d < j->min ? d : j->min;
 		j->max = d > j->max ? d : j->max;
@@ -316,7 +343,8 @@ static int word_value(const char *w, const char *key, uint64_t *out)
 /* Parameters from the multiboot command line (see bench-abi.h). */
 static void params_cmdline(uint64_t p[BENCH_KEY_MAX])
 {
-	static const char *const keys[BENCH_KEY_MAX] = { "workload", "size", "count", "nic", "peer" };
+	static const char *const keys[BENCH_KEY_MAX] = { "workload", "size", "count", "nic", "peer",
+							 "gaps" };
 	const volatile uint32_t *mbi = (const volatile uint32_t *)(uintptr_t)guest_mb_info;
 	const char *s;
 	char w[64];
@@ -382,7 +410,7 @@ int guest_main(unsigned cpu, unsigned ncpus)
 		return 0;
 	params_get(p);
 	GUEST_ASSERT(p[BENCH_KEY_WORKLOAD] < BENCH_WL_ALL);
-	GUEST_ASSERT(p[BENCH_KEY_PEER] <= 1);
+	GUEST_ASSERT(p[BENCH_KEY_PEER] <= 1 && p[BENCH_KEY_GAPS] <= 1);
 	GUEST_ASSERT(p[BENCH_KEY_SIZE] >= BENCH_SIZE_MIN && p[BENCH_KEY_SIZE] <= BENCH_SIZE_MAX);
 	GUEST_ASSERT(p[BENCH_KEY_COUNT] >= 1 && p[BENCH_KEY_COUNT] <= BENCH_COUNT_MAX);
 	count = nic_probe_all(nics, NIC_MAX);
@@ -392,6 +420,7 @@ int guest_main(unsigned cpu, unsigned ncpus)
 	j.size = p[BENCH_KEY_SIZE];
 	j.count = p[BENCH_KEY_COUNT];
 	j.peer = (int)p[BENCH_KEY_PEER];
+	j.gaps = (int)p[BENCH_KEY_GAPS];
 	khz = guest_tsc_per_ms();
 	j.idle_ticks = BENCH_IDLE_MS * khz;
 	GUEST_ASSERT(link_wait(j.nic, 5000));
@@ -401,7 +430,7 @@ int guest_main(unsigned cpu, unsigned ncpus)
 	guest_run_user(run[j.workload], (uint64_t)&j, 0);
 	/* rx: frames lost at the end are drops like those in between (the host checks them) */
 	ok = (!j.timeout || (j.workload == BENCH_WL_RX && j.packets)) && !j.errors &&
-	     j.packets + j.drops == j.count;
+	     (j.gaps ? j.packets : j.packets + j.drops) == j.count;
 	guest_report("bench-result workload=%s size=%u nic=%u packets=%lu bytes=%lu cycles=%lu "
 		     "drops=%lu errors=%lu p50=%lu p99=%lu min=%lu max=%lu timeout=%d ok=%d",
 		     bench_workload_name(j.workload), j.size, j.nic->index,

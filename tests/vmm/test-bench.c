@@ -9,11 +9,9 @@
  *          the interop tier's form: the QEMU peers PATHS under TCG with
  *          --qemu-tcg-check (counts only, no figures), sizes 64 and 1500;
  *          each path must be "checked"; exit 77 without qemu-system-x86_64
- *        test-bench IOVIRT --vhost-user [QEMU QEMU-DATA-DIR]
+ *        test-bench IOVIRT --vhost-user
  *          the same, and iovirt-vhost-user (iovirt switch as its back-end, with
- *          the hugepages this test reserves) must run the three workloads too;
- *          with QEMU (and the firmware directory it is given with -L), so must
- *          the three QEMU peers under -accel kvm, qemu-vhost-user on its own switch
+ *          the hugepages this test reserves) must run the three workloads too
  *        test-bench IOVIRT --host
  *          the HOST baseline (no VM: testpmd's virtio-user against iovirt switch),
  *          tx and rx at 64 and 1500 bytes: the four cases must run with figures; exit 77
@@ -34,8 +32,7 @@
 #include "report-check.h"
 #include "vmm-test.h"
 
-#define WATCHDOG_S      110 /* below the 120 s meson timeout, so the test says why */
-#define WATCHDOG_QEMU_S 230 /* with the QEMU peers: below their 240 s */
+#define WATCHDOG_S 110 /* below the 120 s meson timeout, so the test says why */
 
 static char *file_slurp(const char *path, size_t *len)
 {
@@ -95,10 +92,6 @@ int main(int argc, char **argv)
 	bool tcg = argc >= 5 && !strcmp(argv[2], "--qemu-tcg");
 	bool host = argc >= 3 && !strcmp(argv[2], "--host");
 	bool vhost_user = argc >= 3 && !strcmp(argv[2], "--vhost-user");
-	bool qemu = vhost_user && argc >= 5;
-	char *qemu_args[] = { "--qemu", qemu ? argv[3] : NULL, "--qemu-data", qemu ? argv[4] : NULL };
-	static const char *const iovirt_paths[] = { "iovirt-e1000", "iovirt-virtio", "iovirt-vhost-user",
-						    "qemu-e1000", "qemu-virtio", "qemu-vhost-user", NULL };
 	static const char *const files[] = { "bench.json", "report.md", "chart.svg", "bench-guest.elf" };
 	char dir[] = "/tmp/iovirt-test-bench-XXXXXX", path[128], why[256], status[32];
 	unsigned ran;
@@ -119,14 +112,9 @@ int main(int argc, char **argv)
 		if (vhost_user)
 			test_hugepages_ensure(128); /* for iovirt-vhost-user's switch */
 	}
-	test_watchdog(tcg ? 290 : qemu ? WATCHDOG_QEMU_S : WATCHDOG_S);
+	test_watchdog(tcg ? 290 : WATCHDOG_S);
 	TEST_ASSERT(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	if (host)
-		rc = bench_run(argv[1], dir, host_args, 8);
-	else if (qemu)
-		rc = bench_run(argv[1], dir, qemu_args, 4);
-	else
-		rc = bench_run(argv[1], dir, tcg_args, tcg ? 9 : 0);
+	rc = host ? bench_run(argv[1], dir, host_args, 8) : bench_run(argv[1], dir, tcg_args, tcg ? 9 : 0);
 	TEST_ASSERT(rc == 0, "iovirt bench --quick: exit status %d", rc);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct stat st;
@@ -156,18 +144,17 @@ int main(int argc, char **argv)
 		}
 		TEST_ASSERT(ran == 0, "%u cases with figures from TCG", ran);
 	} else {
-		for (const char *const *p = iovirt_paths; *p; p++) {
+		for (const char *const *p = (const char *const[]){ "iovirt-e1000", "iovirt-virtio",
+								    "iovirt-vhost-user", NULL };
+		     *p; p++) {
 			TEST_ASSERT(!report_path_status(json, len, *p, status, sizeof(status)),
 				    "bench.json: no path %s", *p);
-			if ((!vhost_user && !strcmp(*p, "iovirt-vhost-user")) ||
-			    (!qemu && !strncmp(*p, "qemu-", 5)))
-				continue; /* not asked for: it ran or says why not (checked above) */
+			if (!vhost_user && !strcmp(*p, "iovirt-vhost-user"))
+				continue; /* without hugepages it says why not (checked above) */
 			TEST_ASSERT(!strcmp(status, "ran"), "path %s: %s", *p, status);
 		}
-		TEST_ASSERT(ran >= (qemu ? 18u : vhost_user ? 9u : 6u), "only %u cases ran (want the 3 "
-			    "workloads on iovirt-e1000 and iovirt-virtio%s%s)", ran,
-			    vhost_user ? " and iovirt-vhost-user" : "",
-			    qemu ? " and the 3 QEMU peers" : "");
+		TEST_ASSERT(ran >= (vhost_user ? 9u : 6u), "only %u cases ran (want the 3 workloads on "
+			    "iovirt-e1000 and iovirt-virtio%s)", ran, vhost_user ? " and iovirt-vhost-user" : "");
 		/* the default pinning when CPUs 0 and 1 are usable: one vCPU thread per sample */
 		TEST_ASSERT(strstr(json, "\"off_because\": \"") || strstr(json, "\"pinned_vcpus\": 1"),
 			    "bench.json: pinning on, but no sample pinned its vCPU thread");

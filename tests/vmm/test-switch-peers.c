@@ -12,12 +12,23 @@
  *
  * Checks per round: both guests end with status 0 and report COUNT frames
  * with no error and no timeout; the switch counted COUNT frames in and out
- * of each port. Then the switch stops cleanly on SIGTERM.
+ * of each port. Then a third round, two iovirt VMs again:
+ *
+ *   switch-killed  the switch is SIGKILLed while the guests exchange frames and
+ *                  started again; both run with gaps=1 (a round trip that times
+ *                  out is a drop, the next one goes on) and their NICs find the
+ *                  new switch by themselves (client mode retries every second).
+ *                  Checks: COUNT round trips complete with no error (so no reply
+ *                  came twice or late), at least one was lost (the kill hit
+ *                  traffic), and the process holds as many fds as before the kill.
+ *
+ * Then the switch stops cleanly on SIGTERM.
  *
  * usage: test-switch-peers IMAGE IOVIRT [QEMU FIRMWARE-DIR]
  * Without QEMU the second round is skipped, saying so (the first still runs).
  * The test makes the 2 MiB hugepages the switch needs (in the lab).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -43,7 +54,7 @@ struct guest {
 	const char *name;
 	struct vm vm;
 	struct platform plat;
-	unsigned workload;
+	unsigned workload, count, gaps;
 	int status;              /* vm_run's stop reason */
 	atomic_bool started;     /* its bench-start line came */
 	char result[256];        /* its bench-result line */
@@ -115,10 +126,13 @@ static bool output_wait(pid_t pid, const char *out, const char *needle, unsigned
 	return file_has(out, needle);
 }
 
+/* Start the switch, in a new directory unless sw has one (a restart on the same sockets). */
 static void switch_start(struct switch_child *sw, const char *iovirt)
 {
-	snprintf(sw->dir, sizeof(sw->dir), "/tmp/iovirt-test-peers-XXXXXX");
-	TEST_ASSERT(mkdtemp(sw->dir), "mkdtemp: %s", strerror(errno));
+	if (!sw->dir[0]) {
+		snprintf(sw->dir, sizeof(sw->dir), "/tmp/iovirt-test-peers-XXXXXX");
+		TEST_ASSERT(mkdtemp(sw->dir), "mkdtemp: %s", strerror(errno));
+	}
 	for (unsigned i = 0; i < 2; i++)
 		snprintf(sw->sock[i], sizeof(sw->sock[i]), "%s/port%u.sock", sw->dir, i);
 	snprintf(sw->out, sizeof(sw->out), "%s/switch.out", sw->dir);
@@ -197,8 +211,9 @@ static uint64_t param_value(const struct guest *g, unsigned key)
 	switch (key) {
 	case BENCH_KEY_WORKLOAD: return g->workload;
 	case BENCH_KEY_SIZE: return SIZE;
-	case BENCH_KEY_COUNT: return COUNT;
+	case BENCH_KEY_COUNT: return g->count;
 	case BENCH_KEY_PEER: return g->workload == BENCH_WL_PINGPONG;
+	case BENCH_KEY_GAPS: return g->gaps;
 	default: return 0;
 	}
 }
@@ -239,6 +254,7 @@ static void guest_create(struct guest *g, const char *name, const char *image, u
 	memset(g, 0, sizeof(*g));
 	g->name = name;
 	g->workload = workload;
+	g->count = COUNT;
 	test_vm_create(&g->vm, &g->plat, image, 1, 64 << 20, -1);
 	if (workload == BENCH_WL_REFLECT)
 		memcpy(cfg.mac, peer_mac, 6);
@@ -348,10 +364,69 @@ static void round_qemu(struct switch_child *sw, const char *image, const char *q
 	switch_round_check(sw, "iovirt-qemu");
 }
 
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	TEST_ASSERT(d, "/proc/self/fd: %s", strerror(errno));
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Round 3: the switch SIGKILLed mid-traffic and started again (see the top). */
+static void round_kill(struct switch_child *sw, const char *iovirt, const char *image)
+{
+	struct guest *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	pthread_t ta, tb;
+	int fds_before, fds_after;
+	char drops[64];
+
+	TEST_ASSERT(a && b, "no memory");
+	guest_create(b, "iovirt-b", image, BENCH_WL_REFLECT, sw->sock[1], 1);
+	b->count = BENCH_COUNT_MAX; /* reflects until stopped */
+	b->gaps = 1;
+	TEST_ASSERT(!pthread_create(&tb, NULL, guest_thread, b), "pthread_create");
+	for (int i = 0; i < GUEST_S * 10 && !atomic_load(&b->started); i++)
+		usleep(100000);
+	TEST_ASSERT(atomic_load(&b->started), "the reflecting guest did not start");
+	guest_create(a, "iovirt-a", image, BENCH_WL_PINGPONG, sw->sock[0], 0);
+	a->gaps = 1;
+	TEST_ASSERT(!pthread_create(&ta, NULL, guest_thread, a), "pthread_create");
+	for (int i = 0; i < GUEST_S * 10 && !atomic_load(&a->started); i++)
+		usleep(100000);
+	TEST_ASSERT(atomic_load(&a->started), "the pinging guest did not start");
+	sleep(2); /* round trips under way */
+	fds_before = fd_count();
+	kill(sw->pid, SIGKILL);
+	TEST_ASSERT(waitpid(sw->pid, NULL, 0) == sw->pid, "waitpid switch");
+	printf("host: switch-killed: iovirt switch SIGKILLed mid-traffic; starting a new one\n");
+	fflush(stdout);
+	switch_start(sw, iovirt);
+	pthread_join(ta, NULL);
+	vm_stop(&b->vm, VM_STOP_REQUESTED, "the pinging guest is done");
+	pthread_join(tb, NULL);
+	fds_after = fd_count();
+	guest_check("iovirt-a (pingpong, gaps=1)", a->result, vm_done_ok(a));
+	TEST_ASSERT(sscanf(strstr(a->result, " drops=") ?: " drops=0", " drops=%63s", drops) == 1 &&
+		    strcmp(drops, "0"), "switch-killed: no round trip was lost: the kill missed "
+		    "the traffic ('%s')", a->result);
+	printf("host: switch-killed: %s round trips lost while the switch was away; fds %d before "
+	       "the kill, %d after\n", drops, fds_before, fds_after);
+	TEST_ASSERT(fds_after == fds_before, "switch-killed: %d fds before the kill, %d after",
+		    fds_before, fds_after);
+	vm_destroy(&a->vm);
+	vm_destroy(&b->vm);
+	free(a);
+	free(b);
+}
+
 int main(int argc, char **argv)
 {
 	const char *image = test_image(argc, argv);
-	struct switch_child sw;
+	struct switch_child sw = { .pid = -1 };
 
 	TEST_ASSERT(argc == 3 || argc == 5, "usage: test-switch-peers IMAGE IOVIRT [QEMU FIRMWARE-DIR]");
 	test_watchdog(WATCHDOG_S);
@@ -363,6 +438,7 @@ int main(int argc, char **argv)
 		round_qemu(&sw, image, argv[3], argv[4]);
 	else
 		printf("host: no QEMU given: the round with QEMU's front-end is not run\n");
+	round_kill(&sw, argv[2], image);
 	switch_stop(&sw);
 	printf("PASS\n");
 	return 0;
