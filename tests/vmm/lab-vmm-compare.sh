@@ -22,7 +22,9 @@
 # MACHINE-memfd (QEMU with guest RAM a shared memfd of 4 KiB pages, as iovirt's).
 # IOVIRT_LAB_TRACE=1 (the lab kernel
 # traces KVM's exits and injected exceptions; a failed boot prints the last
-# ones), IOVIRT_LAB_IOVIRT_ARGS (more options for `iovirt run`).
+# ones), IOVIRT_LAB_IOVIRT_ARGS (more options for `iovirt run`), IOVIRT_LAB_CMDLINE_EXTRA
+# (more words for the inner kernel's command line, e.g. earlyprintk=ttyS0: the
+# decompressor then prints its errors).
 set -u
 iovirt=$1
 boots=${IOVIRT_LAB_BOOTS:-3}
@@ -55,6 +57,7 @@ vmms="$vmms"
 dmesg_all=${IOVIRT_LAB_DMESG_ALL:-0}
 trace=${IOVIRT_LAB_TRACE:-0}
 iovirt_args="${IOVIRT_LAB_IOVIRT_ARGS:-}"
+cmdline_extra="${IOVIRT_LAB_CMDLINE_EXTRA:-}"
 OUTER
 cat >>"$outer/init" <<'OUTER'
 /bin/busybox --install -s /bin
@@ -69,7 +72,7 @@ case " $vmms " in *" iovirt-hugetlb "*)
 	echo 300 >/proc/sys/vm/nr_hugepages ;;
 esac
 for m in irqbypass ccp kvm kvm-amd; do insmod /mods/$m.ko || echo "LAB: insmod $m failed"; done
-cmdline="console=ttyS0 panic=-1 no_timer_check quiet"
+cmdline="console=ttyS0 panic=-1 no_timer_check quiet${cmdline_extra:+ $cmdline_extra}"
 t=/sys/kernel/debug/tracing
 if [ "$trace" = 1 ]; then
 	echo 4096 >$t/buffer_size_kb
