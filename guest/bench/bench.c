@@ -26,6 +26,8 @@
  * Each stops after BENCH_IDLE_MS without progress (timeout=1): tx when the
  * ring stays full, rx, pingpong and reflect without a frame (reflect waits
  * BENCH_REFLECT_WAIT_MS for the first one, as its peer may start later).
+ * With gaps=1 (bench-abi.h), pingpong and reflect ride out a back-end that
+ * dies and comes back.
  */
 #ifdef IOVIRT_GUEST
 #include "bench-abi.h"
@@ -210,10 +212,9 @@ static int late_reply(struct bench_job *j, uint32_t seq)
 static uint64_t pingpong_once(struct bench_job *j, uint32_t seq)
 {
 	uint64_t t0, t1;
+	static const uint8_t peer[6] = BENCH_PEER_MAC;
 	uint32_t got;
 	int len;
-
-	static const uint8_t peer[6] = BENCH_PEER_MAC;
 
 	net_frame_build(txframe, j->size, j->peer ? peer : j->nic->mac, j->nic->mac, 1, seq);
 	t0 = rdtsc();
@@ -277,9 +278,7 @@ static uint64_t reflect_run(uint64_t arg)
 static uint64_t pingpong_run(uint64_t arg)
 {
 	struct bench_job *j = (struct bench_job *)arg;
-	uint64_t t0 = rdtsc(), d;
-
-	uint64_t gap_max = BENCH_GAP_MAX_MS / BENCH_IDLE_MS, lost = 0;
+	uint64_t t0 = rdtsc(), d, gap_max = BENCH_GAP_MAX_MS / BENCH_IDLE_MS, lost = 0;
 
 	j->min = ~0ull;
 	for (uint32_t seq = 0; j->packets < j->count && (j->gaps || seq < j->count); seq++) {

@@ -274,6 +274,15 @@ static void *guest_thread(void *arg)
 	return NULL;
 }
 
+/* Run guest g's VM on thread *t and wait for its bench-start line. */
+static void guest_start(struct guest *g, pthread_t *t)
+{
+	TEST_ASSERT(!pthread_create(t, NULL, guest_thread, g), "pthread_create");
+	for (int i = 0; i < GUEST_S * 10 && !atomic_load(&g->started); i++)
+		usleep(100000);
+	TEST_ASSERT(atomic_load(&g->started), "%s did not start its workload", g->name);
+}
+
 /* Its result: COUNT frames, no error, no timeout, status 0. */
 static void guest_check(const char *name, const char *result, bool done_ok)
 {
@@ -299,10 +308,7 @@ static void round_iovirt(struct switch_child *sw, const char *image)
 
 	TEST_ASSERT(a && b, "no memory");
 	guest_create(b, "iovirt-b", image, BENCH_WL_REFLECT, sw->sock[1], 1);
-	TEST_ASSERT(!pthread_create(&tb, NULL, guest_thread, b), "pthread_create");
-	for (int i = 0; i < GUEST_S * 10 && !atomic_load(&b->started); i++)
-		usleep(100000);
-	TEST_ASSERT(atomic_load(&b->started), "the reflecting guest did not start");
+	guest_start(b, &tb);
 	guest_create(a, "iovirt-a", image, BENCH_WL_PINGPONG, sw->sock[0], 0);
 	a->status = vm_run(&a->vm, GUEST_S * 1000);
 	pthread_join(tb, NULL);
@@ -388,16 +394,10 @@ static void round_kill(struct switch_child *sw, const char *iovirt, const char *
 	guest_create(b, "iovirt-b", image, BENCH_WL_REFLECT, sw->sock[1], 1);
 	b->count = BENCH_COUNT_MAX; /* reflects until stopped */
 	b->gaps = 1;
-	TEST_ASSERT(!pthread_create(&tb, NULL, guest_thread, b), "pthread_create");
-	for (int i = 0; i < GUEST_S * 10 && !atomic_load(&b->started); i++)
-		usleep(100000);
-	TEST_ASSERT(atomic_load(&b->started), "the reflecting guest did not start");
+	guest_start(b, &tb);
 	guest_create(a, "iovirt-a", image, BENCH_WL_PINGPONG, sw->sock[0], 0);
 	a->gaps = 1;
-	TEST_ASSERT(!pthread_create(&ta, NULL, guest_thread, a), "pthread_create");
-	for (int i = 0; i < GUEST_S * 10 && !atomic_load(&a->started); i++)
-		usleep(100000);
-	TEST_ASSERT(atomic_load(&a->started), "the pinging guest did not start");
+	guest_start(a, &ta);
 	sleep(2); /* round trips under way */
 	fds_before = fd_count();
 	kill(sw->pid, SIGKILL);
