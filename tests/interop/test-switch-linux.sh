@@ -23,10 +23,7 @@ out=$("$hugepages" 512 2>&1) || skip "no hugepages: $out"
 lab_kernel_fetch # the lab's kernel package, cached (lab/lib/kernel.sh)
 IOVIRT_LAB_KERNEL_DIR=${IOVIRT_LAB_KERNEL_DIR:-$LAB_KDIR}
 lab_linux_prepare bin dev proc sys mods tmp
-for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev \
-	virtio/virtio_pci ../net/core/failover net/net_failover net/virtio_net; do
-	cp "$kroot/drivers/$m.ko" "$inner/mods/" || skip "no module $m.ko in $kroot"
-done
+lab_linux_add_virtio_net
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
 . /lib.sh

@@ -37,6 +37,18 @@ lab_linux_prepare() {
 	mknod -m 600 "$outer/dev/console" c 5 1 2>/dev/null
 }
 
+# lab_linux_add_virtio_net: the modules Linux's virtio_net needs over PCI into $inner/mods;
+# the inner /init loads them in this order: virtio_ring virtio virtio_pci_modern_dev
+# virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net.
+lab_linux_add_virtio_net() {
+	local m
+	for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_modern_dev \
+		virtio/virtio_pci_legacy_dev virtio/virtio_pci ../net/core/failover net/net_failover \
+		net/virtio_net; do
+		cp "$kroot/drivers/$m.ko" "$inner/mods/" || skip "no module $m.ko in $kroot"
+	done
+}
+
 # lab_linux_add_vmm IOVIRT [MODULE...]: the lab kernel's KVM modules (and the
 # modules named, paths under $kroot) into $outer/mods, IOVIRT and its libraries
 # (DPDK's plugin too) into $outer (as /bin/iovirt).

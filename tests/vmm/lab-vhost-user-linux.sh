@@ -28,10 +28,7 @@ limit=${IOVIRT_LAB_VU_LIMIT:-480}
 . "$here/lab-linux-common.sh"
 grep -q librte_vhost <<<"$(ldd "$iovirt")" || skip "$iovirt was built without DPDK: no iovirt switch"
 lab_linux_prepare bin dev proc sys mods tmp
-for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev \
-	virtio/virtio_pci ../net/core/failover net/net_failover net/virtio_net; do
-	cp "$kroot/drivers/$m.ko" "$inner/mods/" || skip "no module $m.ko in $kroot"
-done
+lab_linux_add_virtio_net
 cat >"$inner/init" <<'INNER'
 #!/bin/busybox sh
 . /lib.sh

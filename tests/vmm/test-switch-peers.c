@@ -28,7 +28,6 @@
  * Without QEMU the second round is skipped, saying so (the first still runs).
  * The test makes the 2 MiB hugepages the switch needs (in the lab).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -47,8 +46,9 @@
 
 #define COUNT      2000
 #define SIZE       128
-#define WATCHDOG_S 400 /* the switch's and QEMU's starts take most of a minute under the lab's TCG */
-#define GUEST_S    180
+#define WATCHDOG_S   600 /* the switch's and QEMU's starts take most of a minute under the lab's TCG */
+#define GUEST_S      180
+#define QEMU_START_S 90  /* for QEMU's guest to start its workload */
 
 struct guest {
 	const char *name;
@@ -65,19 +65,6 @@ struct switch_child {
 	char dir[64], sock[2][96], out[96];
 };
 
-static bool file_has(const char *path, const char *needle)
-{
-	static char buf[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return strstr(buf, needle);
-}
 
 static void file_print(const char *what, const char *path)
 {
@@ -117,13 +104,13 @@ static pid_t spawn(char *const argv[], const char *out)
 static bool output_wait(pid_t pid, const char *out, const char *needle, unsigned seconds)
 {
 	for (unsigned i = 0; i < seconds * 10; i++) {
-		if (file_has(out, needle))
+		if (test_file_has(out, needle))
 			return true;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return false;
 		usleep(100000);
 	}
-	return file_has(out, needle);
+	return test_file_has(out, needle);
 }
 
 /* Start the switch, in a new directory unless sw has one (a restart on the same sockets). */
@@ -344,10 +331,22 @@ static void round_qemu(struct switch_child *sw, const char *image, const char *q
 		"-device", "virtio-net-pci,disable-legacy=on,romfile=,netdev=n0,mac=02:69:6f:76:00:02,addr=0x4",
 		"-kernel", (char *)image, "-append", append, NULL };
 
-	pid = spawn(argv, out);
-	if (!output_wait(pid, out, "bench-start ", GUEST_S)) {
+	/*
+	 * QEMU nested in the lab now and then never reaches its guest (no line at all, also
+	 * seen in the bench's lab runs; docs/lab.md): said so and started once more. A guest
+	 * that printed anything and then did not start its workload fails at once.
+	 */
+	for (int attempt = 1;; attempt++) {
+		pid = spawn(argv, out);
+		if (output_wait(pid, out, "bench-start ", QEMU_START_S))
+			break;
 		file_print("QEMU's output", out);
-		TEST_ASSERT(0, "the reflecting guest under QEMU did not start");
+		TEST_ASSERT(attempt == 1 && !test_file_has(out, "IOVIRT-GUEST: "),
+			    "the reflecting guest under QEMU did not start");
+		printf("host: QEMU printed nothing in %d s: the lab's nested stall; once more\n",
+		       QEMU_START_S);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 	}
 	guest_create(a, "iovirt-a", image, BENCH_WL_PINGPONG, sw->sock[0], 0);
 	a->status = vm_run(&a->vm, GUEST_S * 1000);
@@ -370,17 +369,6 @@ static void round_qemu(struct switch_child *sw, const char *image, const char *q
 	switch_round_check(sw, "iovirt-qemu");
 }
 
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	TEST_ASSERT(d, "/proc/self/fd: %s", strerror(errno));
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* Round 3: the switch SIGKILLed mid-traffic and started again (see the top). */
 static void round_kill(struct switch_child *sw, const char *iovirt, const char *image)
@@ -399,7 +387,7 @@ static void round_kill(struct switch_child *sw, const char *iovirt, const char *
 	a->gaps = 1;
 	guest_start(a, &ta);
 	sleep(2); /* round trips under way */
-	fds_before = fd_count();
+	fds_before = test_fd_count();
 	kill(sw->pid, SIGKILL);
 	TEST_ASSERT(waitpid(sw->pid, NULL, 0) == sw->pid, "waitpid switch");
 	printf("host: switch-killed: iovirt switch SIGKILLed mid-traffic; starting a new one\n");
@@ -408,7 +396,7 @@ static void round_kill(struct switch_child *sw, const char *iovirt, const char *
 	pthread_join(ta, NULL);
 	vm_stop(&b->vm, VM_STOP_REQUESTED, "the pinging guest is done");
 	pthread_join(tb, NULL);
-	fds_after = fd_count();
+	fds_after = test_fd_count();
 	guest_check("iovirt-a (pingpong, gaps=1)", a->result, vm_done_ok(a));
 	TEST_ASSERT(sscanf(strstr(a->result, " drops=") ?: " drops=0", " drops=%63s", drops) == 1 &&
 		    strcmp(drops, "0"), "switch-killed: no round trip was lost: the kill missed "

@@ -21,7 +21,6 @@
  * Fails on a guest assertion, a report with ok=0, a guest status other than
  * 0, a back-end protocol error, or when it outlives WATCHDOG_S.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -56,17 +55,6 @@ struct run {
 	int fds_before_kill;
 };
 
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	TEST_ASSERT(d, "/proc/self/fd: %s", strerror(errno));
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static double now_s(void)
 {
@@ -76,19 +64,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool file_has(const char *path, const char *needle)
-{
-	char buf[16384];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return strstr(buf, needle);
-}
 
 static void switch_start(struct run *r)
 {
@@ -108,15 +83,15 @@ static void switch_start(struct run *r)
 	close(out);
 	double t0 = now_s();
 
-	for (int i = 0; i < 900 && !file_has(r->sw_out, "switch: ready"); i++) {
+	for (int i = 0; i < 900 && !test_file_has(r->sw_out, "switch: ready"); i++) {
 		if (waitpid(r->sw, NULL, WNOHANG) == r->sw)
 			break; /* it gave up: its output says why */
 		usleep(100000);
 	}
 	printf("host: iovirt switch %s after %.1f s\n",
-	       file_has(r->sw_out, "switch: ready") ? "ready" : "not ready", now_s() - t0);
+	       test_file_has(r->sw_out, "switch: ready") ? "ready" : "not ready", now_s() - t0);
 	fflush(stdout);
-	if (!file_has(r->sw_out, "switch: ready")) {
+	if (!test_file_has(r->sw_out, "switch: ready")) {
 		char text[4096] = "";
 		int fd = open(r->sw_out, O_RDONLY | O_CLOEXEC);
 
@@ -179,7 +154,7 @@ static unsigned switch_ports_busy(struct run *r)
 static void switch_traffic_check(struct run *r)
 {
 	kill(r->sw, SIGUSR1);
-	for (int i = 0; i < 100 && !file_has(r->sw_out, "stats: mac "); i++)
+	for (int i = 0; i < 100 && !test_file_has(r->sw_out, "stats: mac "); i++)
 		usleep(50000);
 	TEST_ASSERT(switch_ports_busy(r) >= 2, "the switch did not carry frames both ways on both "
 		    "ports");
@@ -198,9 +173,9 @@ static void switch_ports_wait(struct run *r)
 	for (unsigned p = 0; p < VU_WIRE_PORTS; p++)
 		snprintf(want[p], sizeof(want[p]), "switch: port %u %s: front-end connected", p,
 			 r->sock[p]);
-	while (i++ < 150 && !(file_has(r->sw_out, want[0]) && file_has(r->sw_out, want[1])))
+	while (i++ < 150 && !(test_file_has(r->sw_out, want[0]) && test_file_has(r->sw_out, want[1])))
 		usleep(100000);
-	TEST_ASSERT(file_has(r->sw_out, want[0]) && file_has(r->sw_out, want[1]),
+	TEST_ASSERT(test_file_has(r->sw_out, want[0]) && test_file_has(r->sw_out, want[1]),
 		    "the switch did not get both front-ends' rings in 15 s");
 }
 
@@ -246,7 +221,7 @@ static void sync_handle(struct run *r, struct ucall *uc)
 		nics_running_wait(r);
 		if (!r->fds_before_kill) {
 			switch_traffic_check(r);
-			r->fds_before_kill = fd_count();
+			r->fds_before_kill = test_fd_count();
 		}
 		switch_kill(r);
 		return;
@@ -347,7 +322,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT(uc.args[0] == 0, "guest status %llu", (unsigned long long)uc.args[0]);
 	if (r->iovirt) {
 		struct vhost_user_net_stats ns;
-		int fds = fd_count();
+		int fds = test_fd_count();
 
 		printf("host: fds before the first kill %d, at the end %d\n", r->fds_before_kill, fds);
 		TEST_ASSERT(r->fds_before_kill, "the guest never asked for a link test");

@@ -1,5 +1,6 @@
 #include "vmm-test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -144,4 +145,30 @@ void test_hugepages_ensure(unsigned pages)
 		if (mount("none", "/dev/hugepages", "hugetlbfs", 0, NULL))
 			printf("host: cannot mount hugetlbfs: %s\n", strerror(errno));
 	}
+}
+
+int test_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	TEST_ASSERT(d, "/proc/self/fd: %s", strerror(errno));
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+bool test_file_has(const char *path, const char *needle)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, needle);
 }

@@ -8,6 +8,7 @@
 #ifndef IOVIRT_VMM_TEST_H
 #define IOVIRT_VMM_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,6 +61,10 @@ int test_sync_tsc_answer(struct vcpu *vcpu, const struct ucall *uc);
  */
 void test_hugepages_ensure(unsigned pages);
 
+/* The number of open fds of this process (/proc/self/fd, its own listing fd included). */
+int test_fd_count(void);
+/* Whether the first 64 KiB of the file at path contain needle (false when unreadable). */
+bool test_file_has(const char *path, const char *needle);
 /* Run vcpu until its next ucall; fails the test if the VM stops instead. */
 uint64_t test_vcpu_ucall(struct vcpu *vcpu, struct ucall *uc);
 
